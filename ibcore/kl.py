@@ -1,0 +1,68 @@
+"""Closed-form KL terms, as pure tensor functions (elementwise, no reduction).
+
+Each function returns the KL divergence of one unit's posterior from its prior,
+with the same shape as its (broadcast) inputs. Layers sum these over units; the
+training loop averages over the batch and divides by the training-set size.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+#: Added to α so the noise never vanishes (original code: ``alpha = 0.001 + max_alpha * sigmoid``).
+ALPHA_FLOOR = 0.001
+
+
+def _check_positive(name: str, value: float) -> None:
+    if not value > 0:
+        raise ValueError(f"{name} must be > 0, got {value!r}")
+
+
+def log_uniform(alpha: Tensor, max_alpha: float) -> Tensor:
+    """KL for ReLU units under the scale-invariant log-uniform prior (Prop. 2, eq. 4).
+
+    Prop. 2 gives ``KL = -H(log ε) + const = -log α + const`` for log-normal
+    noise ε = exp(α·n). The constant is fixed as in the original code so that
+    the term is zero at the largest noise the layer allows::
+
+        KL = -log(α / (max_alpha + 0.001))
+
+    It is therefore ≥ 0 for every α the layer can produce (α ≤ max_alpha + 0.001).
+    The zero-activation case (KL = -log q₀) is a constant and is dropped, as in the paper.
+    """
+    _check_positive("max_alpha", max_alpha)
+    return -torch.log(alpha / (max_alpha + ALPHA_FLOOR))
+
+
+def log_normal(mu: Tensor, alpha: Tensor, prior_mu: Tensor | float, prior_sigma: Tensor | float) -> Tensor:
+    """KL(N(mu, α²) ‖ N(prior_mu, prior_sigma²)), the Softplus case (Prop. 3, eq. 5).
+
+    With z = ε·f(x) and ε log-normal, log z ~ N(log f(x), α²); KL is invariant
+    under the reparametrisation z → log z, so the KL between the two log-normals
+    is the KL between the normals of their logarithms::
+
+        KL = (α² + (mu - prior_mu)²) / (2 prior_sigma²) - log(α / prior_sigma) - 1/2
+
+    ``mu`` is ``log f(x)``; eq. 5 writes the squared mean gap as μ² with the
+    posterior mean absorbed into it.
+    """
+    prior_sigma = torch.as_tensor(prior_sigma, dtype=alpha.dtype, device=alpha.device)
+    var_ratio = (alpha / prior_sigma) ** 2
+    gap = (mu - prior_mu) / prior_sigma
+    return 0.5 * (var_ratio + gap**2) - torch.log(alpha / prior_sigma) - 0.5
+
+
+def gaussian(mu: Tensor, sigma: Tensor) -> Tensor:
+    """KL(N(mu, σ²) ‖ N(0, 1)), the VAE / DVIB latent term (Kingma & Welling 2014, App. B)::
+
+        KL = (σ² + mu² - 1) / 2 - log σ
+    """
+    return 0.5 * (sigma**2 + mu**2 - 1.0) - torch.log(sigma)
+
+
+def gaussian_entropy(sigma: Tensor | float) -> Tensor:
+    """Differential entropy of N(·, σ²) in nats: log σ + ½ log(2πe) (App. A, proof of Prop. 2)."""
+    sigma = torch.as_tensor(sigma)
+    return torch.log(sigma) + 0.5 * math.log(2 * math.pi * math.e)
