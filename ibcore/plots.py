@@ -7,9 +7,6 @@ Every figure that shows a trained model carries a caption line made by
 """
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg") if matplotlib.get_backend().lower() == "agg" else None
 import matplotlib.pyplot as plt
 import seaborn as sns
 

@@ -1,0 +1,15 @@
+"""Datasets as in-memory tensors, read from the standard on-disk formats.
+
+``mnist`` and ``cifar10`` read what torchvision's downloaders leave under one
+data root (``IBCORE_DATA``, default ``~/.cache/ibcore/data``)::
+
+    ROOT/MNIST/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte
+    ROOT/cifar-10-batches-py/{data_batch_1..5,test_batch}
+
+torchvision is imported only to download missing files, never to read.
+"""
+from ibcore.data.root import DataNotFoundError, data_root
+from ibcore.data.mnist import mnist, read_idx
+from ibcore.data.cifar import cifar10, read_cifar_batch
+
+__all__ = ["DataNotFoundError", "data_root", "mnist", "read_idx", "cifar10", "read_cifar_batch"]

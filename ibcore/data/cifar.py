@@ -1,0 +1,79 @@
+"""CIFAR-10 from the official python batches, read with a restricted unpickler."""
+from __future__ import annotations
+
+import io
+import os
+import pickle
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from ibcore.data.root import data_root, ensure_files
+
+FOLDER = "cifar-10-batches-py"
+TRAIN_BATCHES = tuple(f"data_batch_{k}" for k in range(1, 6))
+TEST_BATCHES = ("test_batch",)
+
+#: The only globals a CIFAR batch may name: what numpy needs to rebuild an array.
+_ALLOWED_GLOBALS = {
+    ("numpy", "ndarray"),
+    ("numpy", "dtype"),
+    ("numpy.core.multiarray", "_reconstruct"),
+    ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy.core.numeric", "_frombuffer"),
+    ("numpy._core.numeric", "_frombuffer"),
+}
+
+
+class _ArraysOnlyUnpickler(pickle.Unpickler):
+    """Unpickler that builds numpy arrays, lists, dicts, bytes, str and ints, and nothing else."""
+
+    def find_class(self, module: str, name: str):
+        if (module, name) in _ALLOWED_GLOBALS:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(
+            f"refused to load global {module}.{name}: CIFAR batches may only contain numpy arrays, "
+            "lists, bytes and ints")
+
+
+def read_cifar_batch(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
+    """One CIFAR-10 batch file → ``(uint8 [n, 3, 32, 32], int64 [n])``, sizes checked."""
+    path = Path(path)
+    with open(path, "rb") as f:
+        batch = _ArraysOnlyUnpickler(io.BytesIO(f.read()), encoding="bytes").load()
+    if not isinstance(batch, dict) or b"data" not in batch or b"labels" not in batch:
+        raise ValueError(f"{path}: not a CIFAR-10 batch (expected a dict with b'data' and b'labels')")
+    data, labels = np.asarray(batch[b"data"]), np.asarray(batch[b"labels"], dtype=np.int64)
+    if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
+        raise ValueError(f"{path}: expected uint8 data of shape [n, 3072], got {data.dtype} {data.shape}")
+    if labels.shape != (data.shape[0],):
+        raise ValueError(f"{path}: {data.shape[0]} images but {labels.shape[0]} labels")
+    if labels.size and (labels.min() < 0 or labels.max() > 9):
+        raise ValueError(f"{path}: labels must be in 0-9")
+    return data.reshape(-1, 3, 32, 32), labels
+
+
+def _download(root: Path) -> None:
+    from torchvision.datasets import CIFAR10  # lazy: only to download
+
+    CIFAR10(str(root), train=True, download=True)
+
+
+def cifar10(root: str | os.PathLike | None = None, train: bool = True, *,
+            download: bool = True) -> tuple[Tensor, Tensor]:
+    """CIFAR-10 as ``(images float32 [N, 3, 32, 32] in [0, 1], labels int64 [N])``.
+
+    Reads ``cifar-10-batches-py/data_batch_1..5`` (train) or ``test_batch``.
+    Missing files are downloaded with torchvision when possible, otherwise a
+    :class:`~ibcore.data.DataNotFoundError` names the folder and files.
+    """
+    base = data_root(root)
+    folder = base / FOLDER
+    names = TRAIN_BATCHES if train else TEST_BATCHES
+    ensure_files(folder, names, (lambda: _download(base)) if download else None, "CIFAR-10")
+    parts = [read_cifar_batch(folder / n) for n in names]
+    images = np.concatenate([p[0] for p in parts])
+    labels = np.concatenate([p[1] for p in parts])
+    return torch.from_numpy(images).float().div_(255.0), torch.from_numpy(labels)
