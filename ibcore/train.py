@@ -56,26 +56,43 @@ def _epoch_generator(seed: int, epoch: int) -> torch.Generator:
 
 @torch.no_grad()
 def recalibrate_batchnorm(model: nn.Module, x: Tensor, batch_size: int = 500) -> None:
-    """Re-estimate BatchNorm running statistics on ``x`` with all noise off.
+    """Re-estimate BatchNorm running statistics on ``x`` with all noise off (the "dry run").
 
     Every module is put in eval mode (dropout and bottlenecks deterministic)
-    except BatchNorm, whose statistics are reset and re-accumulated as an
-    exact average over the batches (momentum None). The model ends in eval mode.
+    except BatchNorm, which normalises with batch statistics as in training
+    while hooks accumulate the exact mean and unbiased variance of its inputs
+    over all of ``x``; those become the running statistics. Ends in eval mode.
     """
     norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     model.eval()
     if not norms:
         return
-    saved = [m.momentum for m in norms]
-    for m in norms:
-        m.reset_running_stats()
-        m.momentum = None
-        m.train()
-    for idx in _batches(len(x), batch_size, None):
-        model(x[idx])
-    for m, momentum in zip(norms, saved):
-        m.momentum = momentum
-        m.eval()
+    sums: dict[nn.Module, list] = {m: [0.0, 0.0, 0] for m in norms}
+
+    def accumulate(module: nn.Module, inputs: tuple[Tensor]) -> None:
+        dims = [d for d in range(inputs[0].dim()) if d != 1]
+        values = inputs[0].double()
+        acc = sums[module]
+        acc[0] = acc[0] + values.sum(dims)
+        acc[1] = acc[1] + values.square().sum(dims)
+        acc[2] += values.numel() // values.shape[1]
+
+    hooks = [m.register_forward_pre_hook(accumulate) for m in norms]
+    try:
+        for m in norms:
+            m.train()
+        for idx in _batches(len(x), batch_size, None):
+            model(x[idx])
+    finally:
+        for hook in hooks:
+            hook.remove()
+        for m in norms:
+            m.eval()
+    for m, (total, total_sq, count) in sums.items():
+        mean = total / count
+        var = (total_sq - count * mean.square()) / max(count - 1, 1)
+        m.running_mean.copy_(mean)
+        m.running_var.copy_(var.clamp_min(0))
 
 
 @torch.no_grad()

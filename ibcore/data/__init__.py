@@ -9,7 +9,7 @@ data root (``IBCORE_DATA``, default ``~/.cache/ibcore/data``)::
 torchvision is imported only to download missing files, never to read.
 """
 from ibcore.data.root import DataNotFoundError, data_root
-from ibcore.data.mnist import mnist, read_idx
-from ibcore.data.cifar import cifar10, read_cifar_batch
+from ibcore.data.mnist_idx import mnist, read_idx
+from ibcore.data.cifar_pickle import cifar10, read_cifar_batch
 
 __all__ = ["DataNotFoundError", "data_root", "mnist", "read_idx", "cifar10", "read_cifar_batch"]

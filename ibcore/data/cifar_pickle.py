@@ -24,6 +24,7 @@ _ALLOWED_GLOBALS = {
     ("numpy._core.multiarray", "_reconstruct"),
     ("numpy.core.numeric", "_frombuffer"),
     ("numpy._core.numeric", "_frombuffer"),
+    ("_codecs", "encode"),  # how protocol 2 spells Python 3 bytes
 }
 
 

@@ -1,0 +1,50 @@
+"""Shared fixtures: deterministic torch, tiny synthetic data, the offline data root."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+
+
+@pytest.fixture(autouse=True)
+def _seed_and_isolated_cache(tmp_path_factory, monkeypatch):
+    torch.manual_seed(0)
+    monkeypatch.setenv("IBCORE_CACHE", str(tmp_path_factory.mktemp("cache")))
+
+
+def write_idx(path: Path, array: np.ndarray) -> None:
+    """Write a uint8 array in LeCun's IDX format (the official MNIST layout)."""
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(header + array.astype(np.uint8).tobytes())
+
+
+@pytest.fixture
+def fake_mnist_root(tmp_path) -> Path:
+    """A data root holding a tiny MNIST-format data set (600 train, 200 test images)."""
+    rng = np.random.default_rng(0)
+    raw = tmp_path / "MNIST" / "raw"
+    for prefix, n in (("train", 600), ("t10k", 200)):
+        labels = rng.integers(0, 10, n)
+        images = rng.integers(0, 40, (n, 28, 28))
+        for k, label in enumerate(labels):  # a class-dependent bright stripe makes the task learnable
+            images[k, 2 + 2 * label: 4 + 2 * label, 4:24] = 255
+        write_idx(raw / f"{prefix}-images-idx3-ubyte", images)
+        write_idx(raw / f"{prefix}-labels-idx1-ubyte", labels)
+    return tmp_path
+
+
+@pytest.fixture
+def real_data_root() -> Path:
+    """The offline mirror prepared by .ci/run (IBCORE_DATA); CI fails rather than skips without it."""
+    root = os.environ.get("IBCORE_DATA")
+    if root and (Path(root) / "MNIST" / "raw" / "train-images-idx3-ubyte").exists():
+        return Path(root)
+    if os.environ.get("CI"):
+        pytest.fail("IBCORE_DATA must point at the prepared offline data in CI")
+    pytest.skip("set IBCORE_DATA to the folder prepared by ../shared/data/prepare_offline.py")

@@ -1,0 +1,103 @@
+"""Experiments, cache keys and the command line."""
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from ibcore import __version__, cache, experiments
+
+TINY = dict(widths=[8], dropouts=["information", "binary"], seeds=[0], epochs=1, lr_drops=[], layers=2)
+
+
+def test_cache_key_depends_on_config_and_version():
+    config = experiments.get("mnist-mlp").config("quick")
+    key = cache.cache_key("mnist-mlp", config)
+    assert key == cache.cache_key("mnist-mlp", dict(reversed(list(config.items()))))
+    assert key != cache.cache_key("mnist-mlp", {**config, "beta": 2.0})
+    assert key != cache.cache_key("mnist-mlp", config, version=__version__ + ".post1")
+    assert key != cache.cache_key("other", config)
+
+
+def test_every_experiment_has_three_profiles():
+    for name in experiments.names():
+        assert set(experiments.get(name).profiles) == {"quick", "cpu", "full"}
+
+
+def test_full_profile_is_the_papers_recipe():
+    full = experiments.get("mnist-mlp").config("full")
+    assert (full["epochs"], full["lr"], full["lr_drops"], full["layers"]) == (80, 0.07, [30, 70], 3)
+    assert len(full["seeds"]) == 3  # "average over 3 runs"
+
+
+def test_run_caches_and_reuses(fake_mnist_root, monkeypatch):
+    monkeypatch.setenv("IBCORE_DATA", str(fake_mnist_root))
+    first = experiments.run("mnist-mlp", "quick", progress=False, **TINY)
+    assert first["data"] == {"dataset": "MNIST", "n_train": 600, "n_test": 200}
+    assert [r["dropout"] for r in first["rows"]] == ["information", "binary"]
+    assert cache.result_path("mnist-mlp", first["key"]).exists()
+    assert not cache.checkpoint_dir("mnist-mlp", first["key"]).exists()
+
+    def must_not_train(*args, **kwargs):
+        raise AssertionError("a cached result was recomputed")
+
+    original = experiments.get("mnist-mlp")
+    monkeypatch.setitem(experiments.REGISTRY, "mnist-mlp",
+                        experiments.Experiment("mnist-mlp", "", original.profiles, must_not_train))
+    assert experiments.run("mnist-mlp", "quick", **TINY) == first
+    table = experiments.summary_table(first)
+    assert list(table.index) == ["information", "binary"]
+    assert table.loc["information", "test_error_pct"] == pytest.approx(100 * first["rows"][0]["test_error"])
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (dict(nonsense=1), "has no setting 'nonsense'"),
+    (dict(epochs="3"), "must be like"),
+    (dict(beta=True), "must be like"),
+])
+def test_bad_overrides(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        experiments.get("mnist-mlp").config("quick", overrides)
+
+
+def test_bad_profile_and_name():
+    with pytest.raises(ValueError, match="unknown profile 'huge'"):
+        experiments.run("mnist-mlp", "huge")
+    with pytest.raises(ValueError, match="unknown experiment 'nope'"):
+        experiments.run("nope")
+
+
+def test_negative_beta_is_refused_before_training(fake_mnist_root, monkeypatch):
+    monkeypatch.setenv("IBCORE_DATA", str(fake_mnist_root))
+    with pytest.raises(ValueError, match="beta must be >= 0"):
+        experiments.run("mnist-mlp", "quick", progress=False, **{**TINY, "beta": -1.0})
+
+
+def run_cli(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "ibcore", *args], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=600)
+
+
+def test_cli_list_and_errors():
+    out = run_cli("list")
+    assert out.returncode == 0 and "mnist-mlp" in out.stdout and "Fig. 3a" in out.stdout
+    bad = run_cli("run", "mnist-mlp", "--set", "beta=-1", "--set", "widths=[4]", "--quiet")
+    assert bad.returncode == 2 and "beta must be >= 0" in bad.stderr
+
+
+@pytest.mark.slow
+def test_quick_profile_reaches_the_issue_target(real_data_root, tmp_path):
+    """`python -m ibcore run mnist-mlp --profile quick`: information dropout ≤ 3.0 % test error."""
+    out = run_cli("run", "mnist-mlp", "--profile", "quick", "--no-cache", "--quiet",
+                  "--output", str(tmp_path / "r.json"))
+    assert out.returncode == 0, out.stderr
+    print(out.stdout)
+    assert re.search(r"MNIST: 22,699 train / 10,000 test images", out.stdout)
+    result = json.loads((tmp_path / "r.json").read_text())
+    errors = {row["dropout"]: row["test_error"] for row in result["rows"]}
+    assert set(errors) == {"none", "binary", "lognormal", "information"}
+    assert errors["information"] <= 0.030
+    line = next(l for l in out.stdout.splitlines() if l.startswith("information"))
+    assert f"{100 * errors['information']:.2f}"[:3] in line

@@ -1,0 +1,115 @@
+"""The training loop: loss terms, schedule, BatchNorm recalibration, NaN guard, resume."""
+import pytest
+import torch
+from torch import nn
+
+from ibcore.layers import InformationDropout
+from ibcore.models import MLP
+from ibcore.train import NonFiniteLossError, fit, learning_rate, recalibrate_batchnorm
+
+
+def tiny_data(n=256, d=20, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, d, generator=g)
+    y = (x[:, 0] + 0.5 * x[:, 1] > 0).long()
+    return x, y
+
+
+def tiny_model(seed=0):
+    torch.manual_seed(seed)
+    return MLP([16, 16], "information", in_features=20, n_classes=2)
+
+
+SETTINGS = dict(beta=1.0, epochs=3, lr=0.05, lr_drops=[2], batch_size=32, seed=7, progress=False)
+
+
+def test_learning_rate_drops_by_ten_at_each_step():
+    assert [learning_rate(e, 0.07, [30, 70]) for e in (0, 29, 30, 69, 70, 79)] == pytest.approx(
+        [0.07, 0.07, 0.007, 0.007, 0.0007, 0.0007])
+
+
+def test_history_has_one_entry_per_epoch_and_learns():
+    data = tiny_data()
+    history = fit(tiny_model(), data, tiny_data(seed=1), **SETTINGS)
+    assert set(history) == {"ce", "lz", "train_error", "test_error", "lr", "seconds"}
+    assert all(len(v) == 3 for v in history.values())
+    assert history["lr"] == pytest.approx([0.05, 0.05, 0.005])
+    assert history["test_error"][-1] < 0.2  # a linearly separable task
+    assert all(lz > 0 for lz in history["lz"])
+
+
+def test_resume_after_interruption_is_bit_identical(tmp_path):
+    train, test = tiny_data(), tiny_data(seed=1)
+    reference = tiny_model()
+    expected = fit(reference, train, test, **SETTINGS)
+
+    model = tiny_model()
+    calls = {"n": 0}
+    original_forward = model.forward
+
+    def interrupted_forward(x):
+        calls["n"] += model.training
+        if calls["n"] == 8 + 3:  # epoch 2, batch 3 (8 training batches per epoch)
+            raise KeyboardInterrupt
+        return original_forward(x)
+
+    model.forward = interrupted_forward
+    with pytest.raises(KeyboardInterrupt):
+        fit(model, train, test, checkpoint=tmp_path / "run.pt", **SETTINGS)
+    assert torch.load(tmp_path / "run.pt", weights_only=True)["epoch"] == 1
+
+    resumed_model = tiny_model(seed=123)  # fresh process: weights come from the checkpoint
+    resumed = fit(resumed_model, train, test, checkpoint=tmp_path / "run.pt", **SETTINGS)
+    for key in ("ce", "lz", "train_error", "test_error", "lr"):
+        assert resumed[key] == expected[key]
+    for (name, a), (_, b) in zip(reference.state_dict().items(), resumed_model.state_dict().items()):
+        assert torch.equal(a, b), name
+
+
+def test_checkpoint_of_another_run_is_refused(tmp_path):
+    train = tiny_data()
+    fit(tiny_model(), train, train, checkpoint=tmp_path / "c.pt", **{**SETTINGS, "epochs": 1})
+    with pytest.raises(ValueError, match="other settings"):
+        fit(tiny_model(), train, train, checkpoint=tmp_path / "c.pt", **{**SETTINGS, "beta": 2.0})
+
+
+def test_non_finite_loss_stops_with_a_clear_error():
+    x, y = tiny_data()
+    x[5, 3] = float("nan")
+    with pytest.raises(NonFiniteLossError, match=r"non-finite loss at epoch 1, batch \d+: CE=nan"):
+        fit(tiny_model(), (x, y), (x, y), **SETTINGS)
+
+
+@pytest.mark.parametrize("override, message", [
+    (dict(beta=-0.1), "beta must be >= 0"), (dict(epochs=0), "need epochs >= 1"),
+    (dict(lr=0.0), "lr > 0")])
+def test_bad_training_settings(override, message):
+    data = tiny_data()
+    with pytest.raises(ValueError, match=message):
+        fit(tiny_model(), data, data, **{**SETTINGS, **override})
+
+
+def test_larger_beta_means_more_noise():
+    """β weighs Lz = Σ -log(α/α_max): a larger β must drive α up (less information)."""
+    train = tiny_data(512)
+    alphas = []
+    for beta in (0.0, 200.0):
+        model = tiny_model()
+        fit(model, train, train, **{**SETTINGS, "beta": beta, "lr_drops": []})
+        layer = next(m for m in model.modules() if isinstance(m, InformationDropout))
+        alphas.append(layer.alpha(train[0]).mean().item())
+    assert alphas[1] > alphas[0] + 0.1
+
+
+def test_recalibration_gives_exact_noise_free_statistics():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3), nn.ReLU(), nn.Dropout(0.5), nn.Linear(3, 2))
+    x = torch.randn(1000, 4) * 3 + 1
+    model.train()
+    for _ in range(3):
+        model(torch.randn(50, 4))  # stale statistics from other data
+    recalibrate_batchnorm(model, x, batch_size=128)
+    pre = model[0](x).detach().double()
+    assert torch.allclose(model[1].running_mean.double(), pre.mean(0), atol=1e-5)
+    assert torch.allclose(model[1].running_var.double(), pre.var(0), rtol=1e-5)
+    assert not model.training and model[1].momentum == 0.1
