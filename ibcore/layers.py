@@ -27,13 +27,13 @@ DEFAULT_PRIOR = {"relu": "log-uniform", "softplus": "log-normal"}
 LOG_FLOOR = 1e-4
 
 
-def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
+def check_choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
         raise ValueError(f"unknown {name} {value!r}; allowed: {', '.join(allowed)}")
     return value
 
 
-def _check_rank(x: Tensor, rank: int, layer: str) -> None:
+def check_rank(x: Tensor, rank: int, layer: str) -> None:
     if x.dim() != rank:
         shape = "[batch, features]" if rank == 2 else "[batch, channels, height, width]"
         raise ValueError(f"{layer} expects a {rank}-D input {shape}, got shape {tuple(x.shape)}")
@@ -41,7 +41,7 @@ def _check_rank(x: Tensor, rank: int, layer: str) -> None:
 
 def activation_module(name: str) -> nn.Module:
     """``nn.ReLU()`` or ``nn.Softplus()`` by name."""
-    return {"relu": nn.ReLU, "softplus": nn.Softplus}[_choice("activation", name, ACTIVATIONS)]()
+    return {"relu": nn.ReLU, "softplus": nn.Softplus}[check_choice("activation", name, ACTIVATIONS)]()
 
 
 def lognormal_noise(shape_like: Tensor, alpha: Tensor | float) -> Tensor:
@@ -81,8 +81,8 @@ class InformationDropout(Bottleneck):
                  input_rank: int, activation: str = "relu", prior: str | None = None,
                  max_alpha: float = 0.7) -> None:
         super().__init__()
-        activation = _choice("activation", activation, ACTIVATIONS)
-        prior = DEFAULT_PRIOR[activation] if prior is None else _choice("prior", prior, PRIORS)
+        activation = check_choice("activation", activation, ACTIVATIONS)
+        prior = DEFAULT_PRIOR[activation] if prior is None else check_choice("prior", prior, PRIORS)
         if not max_alpha > 0:
             raise ValueError(f"max_alpha must be > 0, got {max_alpha!r}")
         self.f, self.g, self.norm = f, g, norm
@@ -132,7 +132,7 @@ class InformationDropout(Bottleneck):
                                    self.prior_log_sigma.exp().view(shape))
 
     def forward(self, x: Tensor, noisy: bool | None = None) -> Tensor:
-        _check_rank(x, self.input_rank, type(self).__name__)
+        check_rank(x, self.input_rank, type(self).__name__)
         activations = self.act(self.norm(self.f(x)))
         alpha = self.alpha(x)
         self.kl = self.unit_kl(activations, alpha).flatten(1).sum(1)
@@ -207,7 +207,7 @@ class VariationalBottleneck(Bottleneck):
         self.sigma_pre = nn.Linear(in_features, out_features)
 
     def forward(self, x: Tensor, noisy: bool | None = None) -> Tensor:
-        _check_rank(x, 2, type(self).__name__)
+        check_rank(x, 2, type(self).__name__)
         mu = self.mu(x)
         sigma = nn.functional.softplus(self.sigma_pre(x)) + 1e-6
         self.kl = kl_terms.gaussian(mu, sigma).sum(1)

@@ -13,7 +13,7 @@ from typing import NamedTuple, Sequence
 from torch import Tensor, nn
 
 from ibcore.layers import (ACTIVATIONS, GaussianDropout, InformationDropout, LogNormalDropout,
-                           _choice, _check_rank, activation_module)
+                           check_choice, check_rank, activation_module)
 
 DROPOUTS = ("none", "binary", "lognormal", "information", "gaussian")
 
@@ -28,8 +28,8 @@ class Noise(NamedTuple):
     activation: str = "relu"
 
     def validated(self) -> "Noise":
-        _choice("dropout", self.kind, DROPOUTS)
-        _choice("activation", self.activation, ACTIVATIONS)
+        check_choice("dropout", self.kind, DROPOUTS)
+        check_choice("activation", self.activation, ACTIVATIONS)
         if not 0 <= self.p < 1:
             raise ValueError(f"dropout rate p must be in [0, 1), got {self.p!r}")
         if not self.max_alpha > 0:
@@ -140,7 +140,7 @@ class AllCNN(nn.Module):
         self.input_size, self.in_channels = input_size, in_channels
 
     def forward(self, x: Tensor) -> Tensor:
-        _check_rank(x, 4, type(self).__name__)
+        check_rank(x, 4, type(self).__name__)
         if x.shape[1] != self.in_channels or x.shape[-1] != self.input_size:
             raise ValueError(f"{type(self).__name__} expects [batch, {self.in_channels}, "
                              f"{self.input_size}, {self.input_size}], got {tuple(x.shape)}")
