@@ -74,7 +74,10 @@ class InformationDropout(Bottleneck):
     Prop. 3, eq. 5 (Softplus, log-normal prior with learned per-channel μ and
     σ, :func:`ibcore.kl.log_normal`).
 
-    Build it with :meth:`linear` or :meth:`conv`.
+    After a forward pass, ``.kl`` holds the per-example KL ``[batch]`` and
+    ``.kl_map`` the KL per spatial location summed over channels
+    ``[batch, H, W]`` (conv) or per unit ``[batch, features]`` (linear): the
+    quantity Fig. 2 plots. Build it with :meth:`linear` or :meth:`conv`.
     """
 
     def __init__(self, f: nn.Module, g: nn.Module, norm: nn.Module, *, out_channels: int,
@@ -135,7 +138,10 @@ class InformationDropout(Bottleneck):
         check_rank(x, self.input_rank, type(self).__name__)
         activations = self.act(self.norm(self.f(x)))
         alpha = self.alpha(x)
-        self.kl = self.unit_kl(activations, alpha).flatten(1).sum(1)
+        unit_kl = self.unit_kl(activations, alpha)
+        # Per-location KL summed over channels ([batch, H, W]) for conv layers, per unit otherwise.
+        self.kl_map = unit_kl.sum(1) if unit_kl.dim() == 4 else unit_kl
+        self.kl = self.kl_map.flatten(1).sum(1)
         if self._noise_on(noisy):
             return activations * lognormal_noise(activations, alpha)
         return activations
