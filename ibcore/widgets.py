@@ -1,0 +1,149 @@
+"""β sliders: one helper for the static book, one for a live kernel.
+
+:func:`beta_slider` takes precomputed frames (one figure per value of β, α, p, ...)
+and switches between them in the browser. It links the slider to a stack of
+images with ``ipywidgets.jslink``, a link that runs in JavaScript, so the
+slider keeps working in the static HTML book where no kernel is running (the
+widget state, images included, is embedded in the page).
+
+:func:`live_beta_slider` recomputes the figure on each move; it needs a kernel.
+
+Example::
+
+    frames = {beta: plots.plot_something(results[beta]) for beta in betas}
+    beta_slider(frames)                   # works in the static book
+    live_beta_slider(make_figure, betas)  # recomputes, in Jupyter or Colab
+"""
+from __future__ import annotations
+
+import io
+import math
+import numbers
+import warnings
+from typing import Callable, Mapping, Sequence, Union
+
+import ipywidgets
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+
+Frame = Union[Figure, bytes]
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+#: Above this many bytes of PNG data a slider would push its page past ~1 MB.
+PAGE_BUDGET_BYTES = 700_000
+
+
+def beta_slider(frames: Mapping[float, Frame], *, description: str = "β",
+                readout_format: str = ".3g", dpi: int = 60) -> ipywidgets.Widget:
+    """A slider over precomputed frames that works without a kernel.
+
+    Args:
+        frames: one frame per parameter value, ``{value: Figure or PNG bytes}``.
+            Figures are rendered to PNG at ``dpi`` and closed (so the notebook
+            does not display them a second time and their memory is freed).
+        description: the slider's label, e.g. ``"β"``, ``"α"`` or ``"p"``.
+        readout_format: format spec for the values shown by the slider.
+        dpi: resolution of the rendered PNGs; low keeps the page small.
+
+    Returns:
+        A ``VBox`` of a ``SelectionSlider`` (values in increasing order) above a
+        ``Stack`` of ``Image`` widgets, linked in the browser by ``jslink``.
+
+    Raises:
+        ValueError: no frames, a key that is not a finite number, two keys with
+            the same label, a frame that is neither a Figure nor PNG bytes, or
+            a ``dpi`` that is not positive.
+    """
+    if not frames:
+        raise ValueError("beta_slider needs at least one frame; got an empty mapping")
+    if not (isinstance(dpi, numbers.Real) and dpi > 0):
+        raise ValueError(f"dpi must be a positive number, got {dpi!r}")
+    values = sorted(_check_value(key) for key in frames)
+    labels = _labels(values, readout_format)
+    by_value = {_check_value(key): frame for key, frame in frames.items()}
+    pngs = [_to_png(by_value[value], dpi) for value in values]
+    total = sum(len(png) for png in pngs)
+    if total > PAGE_BUDGET_BYTES:
+        warnings.warn(f"the {len(pngs)} frames take {total / 1e6:.2f} MB of PNG; the page may exceed 1 MB "
+                      "(lower dpi or use fewer frames)", stacklevel=2)
+
+    slider = ipywidgets.SelectionSlider(options=labels, value=labels[0], description=description,
+                                        continuous_update=True, readout=True)
+    images = [ipywidgets.Image(value=png, format="png", layout=ipywidgets.Layout(max_width="100%"))
+              for png in pngs]
+    stack = ipywidgets.Stack(images, selected_index=0)
+    ipywidgets.jslink((slider, "index"), (stack, "selected_index"))
+    return ipywidgets.VBox([slider, stack])
+
+
+def live_beta_slider(fn: Callable[[float], Figure], betas: Sequence[float], *,
+                     description: str = "β") -> ipywidgets.Widget:
+    """A slider that calls ``fn(value)`` and shows its figure each time it moves (needs a kernel).
+
+    Args:
+        fn: makes the figure for one parameter value.
+        betas: the values the slider offers, shown in increasing order.
+        description: the slider's label.
+
+    Returns:
+        A ``VBox`` of a ``SelectionSlider`` above an ``Output`` widget showing
+        ``fn`` at the current value (computed once on creation).
+
+    Raises:
+        ValueError: ``fn`` is not callable, ``betas`` is empty or holds a value
+            that is not a finite number.
+    """
+    if not callable(fn):
+        raise ValueError(f"fn must be callable, got {type(fn).__name__}")
+    if len(betas) == 0:
+        raise ValueError("live_beta_slider needs at least one value")
+    values = sorted(_check_value(beta) for beta in betas)
+    options = list(zip(_labels(values, ".3g"), values))
+    slider = ipywidgets.SelectionSlider(options=options, value=values[0], description=description,
+                                        continuous_update=False, readout=True)
+    output = ipywidgets.Output()
+
+    def show(_change: object = None) -> None:
+        from IPython.display import display
+
+        figure = fn(slider.value)
+        with output:
+            output.clear_output(wait=True)
+            display(figure)
+        plt.close(figure)
+
+    slider.observe(show, names="value")
+    show()
+    return ipywidgets.VBox([slider, output])
+
+
+def _check_value(key: object) -> float:
+    """A slider value as a float; ValueError for anything but a finite real number."""
+    if isinstance(key, bool) or not isinstance(key, numbers.Real) or not math.isfinite(key):
+        raise ValueError(f"slider values must be finite real numbers, got {key!r}")
+    return float(key)
+
+
+def _labels(values: Sequence[float], readout_format: str) -> list[str]:
+    """The readout label of each value; ValueError if two values print alike."""
+    labels = [format(value, readout_format) for value in values]
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"values {list(values)} give duplicate labels with format {readout_format!r}; "
+                         "use a format with more digits")
+    return labels
+
+
+def _to_png(frame: Frame, dpi: float) -> bytes:
+    """PNG bytes of a frame: a Figure is rendered at ``dpi`` and closed; PNG bytes pass through."""
+    if isinstance(frame, Figure):
+        buffer = io.BytesIO()
+        try:
+            frame.savefig(buffer, format="png", dpi=dpi)
+        finally:
+            plt.close(frame)
+        return buffer.getvalue()
+    if isinstance(frame, (bytes, bytearray)):
+        if not bytes(frame[:8]) == PNG_SIGNATURE:
+            raise ValueError("byte frames must be PNG images (they do not start with the PNG signature)")
+        return bytes(frame)
+    raise ValueError(f"a frame must be a matplotlib Figure or PNG bytes, got {type(frame).__name__}")

@@ -1,0 +1,215 @@
+"""The built book in a real browser: sliders work without a kernel, nothing loads from outside.
+
+Serves ``_build/html`` (or ``$IBCORE_BOOK_HTML``) on 127.0.0.1 and drives Debian's Chromium
+(``$CHROMIUM``, default ``/usr/bin/chromium``) with Playwright; no browser is downloaded.
+Every request to another host is blocked and recorded. Locally the tests skip when the built
+book, Chromium or Playwright is missing; in CI (``CI`` set) they fail instead.
+
+Build the book first: ``bash book/build.sh``. Screenshots land in ``_build/e2e-screenshots/``.
+"""
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import re
+import shutil
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import urlsplit
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+SITE = Path(os.environ.get("IBCORE_BOOK_HTML", ROOT / "_build" / "html"))
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+SCREENSHOTS = ROOT / "_build" / "e2e-screenshots"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+MAX_PAGE_BYTES = 1_000_000
+SLIDER_MODEL = '"SelectionSliderModel"'
+COLAB = "https://colab.research.google.com"
+TIMEOUT_MS = 20_000
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _unavailable(reason: str) -> None:
+    """Skip locally; fail in CI, where the browser test must run."""
+    if _in_ci():
+        pytest.fail(f"{reason} (CI is set, so this is a failure, not a skip)")
+    pytest.skip(reason)
+
+
+def _page_of(source: Path, site: Path) -> Path:
+    """The HTML page built from a source that Sphinx copied to _sources/ (``x.ipynb``, ``x.md[.txt]``)."""
+    name = re.sub(r"\.(ipynb|md|rst)(\.txt)?$", ".html", source.relative_to(site / "_sources").as_posix())
+    return site / name
+
+
+def notebook_pages(site: Path) -> list[Path]:
+    """HTML pages built from notebooks: those whose copied source under _sources/ is an .ipynb."""
+    return sorted(_page_of(src, site) for src in (site / "_sources").rglob("*.ipynb"))
+
+
+def content_pages(site: Path) -> list[Path]:
+    """Every page of the book's text (not search/genindex/the index redirect)."""
+    pages = {_page_of(src, site) for src in (site / "_sources").rglob("*") if src.is_file()}
+    return sorted(page for page in pages if page.exists())
+
+
+def slider_pages(site: Path) -> list[Path]:
+    """Pages whose embedded widget state holds a SelectionSlider (a β, α or p slider)."""
+    return [page for page in notebook_pages(site) if SLIDER_MODEL in page.read_text(encoding="utf-8")]
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (stdlib signature)
+        pass
+
+
+@pytest.fixture(scope="module")
+def site() -> Path:
+    if not (SITE / "index.html").exists():
+        _unavailable(f"no built book at {SITE}: run `bash book/build.sh` first")
+    return SITE
+
+
+@pytest.fixture(scope="module")
+def server(site: Path) -> Iterator[str]:
+    """The built site over HTTP on 127.0.0.1, from a background thread."""
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    thread.join()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("playwright is not installed (pip install playwright; no `playwright install`)")
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@dataclass
+class Visit:
+    """What one page did in the browser."""
+
+    page: object
+    external: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def open_page(browser, server: str, site: Path):
+    """Open a built page with every request off 127.0.0.1 blocked and recorded, errors collected."""
+    contexts = []
+
+    def _open(path: Path) -> Visit:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        contexts.append(context)
+        page = context.new_page()
+        visit = Visit(page)
+        ours = urlsplit(server).netloc
+
+        def route(route) -> None:
+            url = route.request.url
+            if urlsplit(url).scheme in ("http", "https") and urlsplit(url).netloc != ours:
+                visit.external.append(url)
+                route.abort()
+            else:
+                route.continue_()
+
+        context.route("**/*", route)
+        page.on("console", lambda msg: visit.errors.append(f"console: {msg.text}")
+                if msg.type == "error" else None)
+        page.on("pageerror", lambda exc: visit.errors.append(f"pageerror: {exc}"))
+        page.goto(f"{server}/{path.relative_to(site).as_posix()}", wait_until="load")
+        return visit
+
+    yield _open
+    for context in contexts:
+        context.close()
+
+
+def _own_errors(visit: Visit) -> list[str]:
+    """Console errors and uncaught exceptions, less Chromium's own favicon probe."""
+    return [error for error in visit.errors if "favicon.ico" not in error]
+
+
+def test_book_has_notebook_and_slider_pages(site: Path) -> None:
+    assert notebook_pages(site), f"no notebook pages found under {site} (is html_copy_source off?)"
+    assert slider_pages(site), "no page embeds a SelectionSlider: the β-slider chapters did not render widgets"
+
+
+def test_slider_pages_are_under_1_mb(site: Path) -> None:
+    sizes = {page.relative_to(site).as_posix(): page.stat().st_size for page in slider_pages(site)}
+    too_big = {name: size for name, size in sizes.items() if size >= MAX_PAGE_BYTES}
+    assert not too_big, f"pages with a slider must stay under 1 MB: {too_big}"
+
+
+def test_pages_load_nothing_external_and_log_no_errors(site: Path, open_page) -> None:
+    pages = content_pages(site)
+    assert pages, "no content pages found"
+    problems = {}
+    for path in pages:
+        visit = open_page(path)
+        visit.page.wait_for_load_state("networkidle")
+        if SLIDER_MODEL in path.read_text(encoding="utf-8"):
+            visit.page.wait_for_selector(".widget-slider", timeout=TIMEOUT_MS)
+        if visit.external or _own_errors(visit):
+            problems[path.relative_to(site).as_posix()] = {"external": visit.external,
+                                                           "errors": _own_errors(visit)}
+    assert not problems, f"pages requested other hosts or logged errors: {problems}"
+
+
+def test_notebook_pages_have_a_colab_launch_link(site: Path) -> None:
+    missing = [page.relative_to(site).as_posix() for page in notebook_pages(site)
+               if f'href="{COLAB}/github/' not in page.read_text(encoding="utf-8")]
+    assert not missing, f"no Colab launch link on {missing}"
+
+
+def test_sliders_move_with_the_keyboard_without_a_kernel(site: Path, open_page) -> None:
+    pages = slider_pages(site)
+    if not pages:
+        pytest.fail("no page with a slider to test")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for path in pages:
+        visit = open_page(path)
+        page = visit.page
+        widget = page.locator(".widget-vbox", has=page.locator(".widget-slider")).first
+        widget.wait_for(timeout=TIMEOUT_MS)
+        readout, image = widget.locator(".widget-readout").first, widget.locator("img").first
+        image.wait_for(state="visible", timeout=TIMEOUT_MS)
+        before = (readout.inner_text(), image.get_attribute("src"))
+        widget.scroll_into_view_if_needed()
+        widget.locator(".noUi-handle").first.focus()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function("(a) => a.readout.innerText !== a.text",
+                               arg={"readout": readout.element_handle(), "text": before[0]},
+                               timeout=TIMEOUT_MS)
+        image = widget.locator("img").first
+        image.wait_for(state="visible", timeout=TIMEOUT_MS)
+        after = (readout.inner_text(), image.get_attribute("src"))
+        page.screenshot(path=str(SCREENSHOTS / f"{path.stem}.png"), full_page=False)
+        name = path.relative_to(site).as_posix()
+        assert after[0] != before[0], f"{name}: the slider readout did not change ({before[0]!r})"
+        assert after[1] != before[1], f"{name}: the displayed image did not change"
+        assert not _own_errors(visit), f"{name}: {_own_errors(visit)}"
+        assert not visit.external, f"{name} requested other hosts: {visit.external}"

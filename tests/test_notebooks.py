@@ -1,0 +1,111 @@
+"""The book's sources: chapters listed in _toc.yml, committed clean, with the shared bootstrap cell;
+and the configuration that keeps every page free of CDN requests."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+MAX_CODE_LINES = 15
+MAX_VENDORED_BYTES = 2_000_000
+PROFILE_DEFAULT = re.compile(r"""os\.environ\.get\(\s*["']IBCORE_PROFILE["']\s*,\s*["']quick["']\s*\)""")
+
+
+def load_yaml(name: str) -> dict:
+    with open(ROOT / name, encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
+def toc_files(node: object) -> list[str]:
+    """Every ``file:`` (and the root) of a Jupyter Book toc, in order."""
+    if isinstance(node, dict):
+        found = [node["root"]] if "root" in node else []
+        found += [node["file"]] if "file" in node else []
+        return found + [f for value in node.values() if isinstance(value, (list, dict)) for f in toc_files(value)]
+    if isinstance(node, list):
+        return [f for item in node for f in toc_files(item)]
+    return []
+
+
+TOC = toc_files(load_yaml("_toc.yml"))
+NOTEBOOKS = [f for f in TOC if f.startswith("notebooks/")]
+CONFIG = load_yaml("_config.yml")
+REPOSITORY_URL = CONFIG["repository"]["url"]
+
+
+def test_toc_parts_are_in_order() -> None:
+    captions = [part["caption"] for part in load_yaml("_toc.yml")["parts"]]
+    assert captions == ["Theory", "Experiments", "Gaussian dropout", "Appendix"]
+
+
+@pytest.mark.parametrize("name", TOC)
+def test_every_toc_entry_exists(name: str) -> None:
+    candidates = [ROOT / f"{name}{suffix}" for suffix in (".ipynb", ".md")]
+    assert any(path.exists() for path in candidates), f"{name} is in _toc.yml but neither .ipynb nor .md exists"
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_is_committed_clean_and_short(name: str) -> None:
+    path = ROOT / f"{name}.ipynb"
+    if not path.exists():
+        pytest.fail(f"{path.relative_to(ROOT)} is listed in _toc.yml but missing")
+    nb = nbformat.read(path, as_version=4)
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    assert code, "a chapter without code"
+    with_outputs = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code" and cell.outputs]
+    assert not with_outputs, f"cells {with_outputs} have outputs: clear them before committing"
+    counted = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code" and cell.execution_count]
+    assert not counted, f"cells {counted} have execution counts"
+    long_cells = {i: len(cell.source.splitlines()) for i, cell in enumerate(nb.cells)
+                  if cell.cell_type == "code" and len(cell.source.splitlines()) > MAX_CODE_LINES}
+    assert not long_cells, f"code cells longer than {MAX_CODE_LINES} lines (move the code into ibcore): {long_cells}"
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_first_code_cell_is_the_bootstrap(name: str) -> None:
+    path = ROOT / f"{name}.ipynb"
+    if not path.exists():
+        pytest.fail(f"{path.relative_to(ROOT)} is listed in _toc.yml but missing")
+    first = next(cell for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code")
+    assert 'find_spec("ibcore")' in first.source, "the bootstrap installs ibcore only when it is missing"
+    assert f"git+{REPOSITORY_URL}" in first.source, \
+        f"the bootstrap must pip-install from _config.yml's repository.url ({REPOSITORY_URL})"
+    assert PROFILE_DEFAULT.search(first.source), \
+        'the bootstrap must read the profile as os.environ.get("IBCORE_PROFILE", "quick")'
+
+
+def test_launch_buttons_point_at_colab_and_binder() -> None:
+    assert CONFIG["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
+    assert CONFIG["launch_buttons"]["binderhub_url"].startswith("https://")
+    assert REPOSITORY_URL.startswith("https://github.com/")
+
+
+def test_execution_fails_on_errors_and_is_forced() -> None:
+    execute = CONFIG["execute"]
+    assert execute["execute_notebooks"] == "force"
+    assert execute["allow_errors"] is False
+    assert execute["timeout"] > 0
+
+
+def test_widget_and_math_scripts_are_local_files_that_exist() -> None:
+    """No CDN: every script myst-nb and MathJax load is a vendored file served by the site."""
+    sphinx = CONFIG["sphinx"]["config"]
+    (extra,) = sphinx["html_extra_path"]
+    served = ROOT / extra
+    scripts = [*sphinx["nb_ipywidgets_js"], sphinx["mathjax_path"]]
+    for script in scripts:
+        assert "://" not in script and not script.startswith("//"), f"{script} is not a local file"
+        # Sphinx resolves these relative to _static/; the extra path is copied to the site root.
+        assert script.startswith("../"), f"{script} should point from _static/ to the site root"
+        assert (served / script.removeprefix("../")).is_file(), f"{script} is not in {extra}/"
+    assert any(script.endswith("html-manager/embed.js") for script in scripts)
+
+
+def test_vendored_files_are_each_under_2_mb() -> None:
+    big = {p.relative_to(ROOT).as_posix(): p.stat().st_size for p in (ROOT / "book" / "widgets-js").rglob("*")
+           if p.is_file() and p.stat().st_size >= MAX_VENDORED_BYTES}
+    assert not big, f"vendored files must stay under 2 MB each: {big}"
