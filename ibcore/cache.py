@@ -56,3 +56,27 @@ def save(experiment: str, key: str, result: Mapping[str, Any]) -> Path:
         json.dump(result, f, indent=1, sort_keys=True)
     os.replace(tmp, path)
     return path
+
+
+def encode_array(array, levels: int = 255) -> dict:
+    """A non-negative array as JSON: shape, max and values quantised to 0..levels (≈ 0.4 % steps).
+
+    Results stay small and human-readable; :func:`decode_array` inverts it.
+    """
+    import numpy as np
+
+    values = np.asarray(array, dtype=np.float64)
+    if values.size and values.min() < 0:
+        raise ValueError("encode_array stores non-negative arrays only")
+    top = float(values.max()) if values.size else 0.0
+    scaled = np.zeros_like(values) if top == 0 else np.rint(values / top * levels)
+    return {"shape": list(values.shape), "max": top, "levels": levels,
+            "data": scaled.astype(np.uint8 if levels < 256 else np.int64).ravel().tolist()}
+
+
+def decode_array(encoded: Mapping[str, Any]):
+    """The float array stored by :func:`encode_array` (to within max/levels/2)."""
+    import numpy as np
+
+    data = np.asarray(encoded["data"], dtype=np.float64).reshape(encoded["shape"])
+    return data * (encoded["max"] / encoded["levels"]) if encoded["levels"] else data

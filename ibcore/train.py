@@ -9,6 +9,11 @@ With ``checkpoint=PATH`` the state after every epoch is written atomically;
 calling :func:`fit` again with the same arguments resumes after the last
 complete epoch and ends bit-identical (on CPU) to an uninterrupted run, since
 each epoch's shuffling and noise come from a generator seeded by (seed, epoch).
+
+``objective="reconstruction"`` trains on y = x instead (§7, eq. 7): the
+per-example loss is the Bernoulli negative log-likelihood summed over pixels
+plus β·KL(q(z|x) ‖ p(z)) per example (no division by N_train: eq. 7 is the
+per-sample ELBO), and each epoch reports the test-set negative ELBO in nats.
 """
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ import json
 import math
 import os
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -24,9 +30,14 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from ibcore.layers import kl_loss
+from ibcore.layers import bottlenecks, check_choice, kl_loss
 
 HISTORY_KEYS = ("ce", "lz", "train_error", "test_error", "lr", "seconds")
+#: History of ``objective="reconstruction"``: ``ce`` is the Bernoulli NLL and ``lz`` the KL, both
+#: per training example in nats; ``test_nelbo = test_ce + test_lz`` is the test-set negative ELBO.
+RECONSTRUCTION_KEYS = ("ce", "lz", "test_nelbo", "test_ce", "test_lz", "lr", "seconds")
+OBJECTIVES = ("classification", "reconstruction")
+OPTIMIZERS = ("sgd", "adam")
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -103,6 +114,63 @@ def error_rate(model: nn.Module, x: Tensor, y: Tensor, batch_size: int = 1000) -
     return wrong / len(x)
 
 
+@contextmanager
+def latent_noise(model: nn.Module) -> Iterator[None]:
+    """Turn the noise of every bottleneck on while the rest of ``model`` stays as it is.
+
+    Only the bottlenecks' own ``training`` flag is set (not their children's), so
+    BatchNorm inside an Information Dropout layer keeps its running statistics:
+    this is how the ELBO's expectation over q(z|x) is evaluated at test time.
+    """
+    layers = bottlenecks(model)
+    flags = [layer.training for layer in layers]
+    for layer in layers:
+        layer.training = True
+    try:
+        yield
+    finally:
+        for layer, flag in zip(layers, flags):
+            layer.training = flag
+
+
+def reconstruction_terms(model: nn.Module, x: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
+    """Per-example terms of eq. 7 in nats: (−log p(x|z), KL(q(z|x) ‖ p(z))), each of shape [batch].
+
+    ``model(x)`` must return Bernoulli logits of the decoder p(x|z) for one sample
+    z ~ q(z|x); the NLL is summed over all pixels of ``target`` (binary, same
+    number of elements per example). The KL is the sum of the bottlenecks' ``.kl``.
+    The ELBO is ``-(nll + kl)``; its expectation over z makes ``-nll`` a Monte
+    Carlo estimate of E_q[log p(x|z)] with one sample.
+    """
+    logits = model(x)
+    target = target.reshape(logits.shape).to(logits.dtype)
+    nll = nn.functional.binary_cross_entropy_with_logits(logits, target, reduction="none")
+    nll = nll.flatten(1).sum(1)
+    terms = [layer.kl for layer in bottlenecks(model) if hasattr(layer, "kl")]
+    kl = torch.stack(terms).sum(0) if terms else torch.zeros_like(nll)
+    return nll, kl
+
+
+@torch.no_grad()
+def negative_elbo(model: nn.Module, x: Tensor, target: Tensor | None = None,
+                  batch_size: int = 1000) -> tuple[float, float, float]:
+    """Mean over examples of (−ELBO, −E_q log p(x|z), KL) in nats, eval mode with the latent noise on.
+
+    One z ~ q(z|x) per example (an unbiased estimate of each example's ELBO;
+    averaged over a test set its Monte Carlo error is small). ``target``
+    defaults to ``x`` (y = x, §7).
+    """
+    target = x if target is None else target
+    model.eval()
+    nll_sum = kl_sum = 0.0
+    with latent_noise(model):
+        for idx in _batches(len(x), batch_size, None):
+            nll, kl = reconstruction_terms(model, x[idx], target[idx])
+            nll_sum += float(nll.double().sum())
+            kl_sum += float(kl.double().sum())
+    return (nll_sum + kl_sum) / len(x), nll_sum / len(x), kl_sum / len(x)
+
+
 def _validate(beta: float, epochs: int, lr: float, batch_size: int, train_data, test_data) -> None:
     if not beta >= 0:
         raise ValueError(f"beta must be >= 0, got {beta!r}")
@@ -126,10 +194,11 @@ def _save_atomic(state: dict, path: Path) -> None:
 
 
 def _resume(path: Path | None, fingerprint: str, model: nn.Module,
-            optimizer: torch.optim.Optimizer) -> tuple[int, dict]:
+            optimizer: torch.optim.Optimizer,
+            keys: Sequence[str] = HISTORY_KEYS) -> tuple[int, dict]:
     """Load a checkpoint written by the same run; returns (next epoch, history)."""
     if path is None or not path.exists():
-        return 0, {k: [] for k in HISTORY_KEYS}
+        return 0, {k: [] for k in keys}
     state = torch.load(path, map_location="cpu", weights_only=True)
     if state.get("fingerprint") != fingerprint:
         raise ValueError(f"checkpoint {path} was written by a run with other settings or another "
@@ -139,18 +208,32 @@ def _resume(path: Path | None, fingerprint: str, model: nn.Module,
     return state["epoch"], state["history"]
 
 
+def _batch_terms(model: nn.Module, x: Tensor, y: Tensor, objective: str,
+                 n_train: int) -> tuple[Tensor, Tensor, int]:
+    """(data term, Lz, misclassified count) of one batch; the loss is data term + β·Lz.
+
+    Classification: mean CE and Lz = Σ_layers mean_batch KL / N_train (eq. 3).
+    Reconstruction: mean Bernoulli NLL and mean KL per example (eq. 7); count 0.
+    """
+    if objective == "reconstruction":
+        nll, kl = reconstruction_terms(model, x, y)
+        return nll.mean(), kl.mean(), 0
+    logits = model(x)
+    ce = nn.functional.cross_entropy(logits, y)
+    return ce, kl_loss(model, n_train).to(ce.device), int((logits.argmax(1) != y).sum())
+
+
 def _train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, x: Tensor, y: Tensor, *,
                  beta: float, n_train: int, batch_size: int, generator: torch.Generator,
-                 epoch: int, progress: bool) -> tuple[float, float, float]:
-    """One pass over the shuffled training set; returns mean CE, mean Lz, train error."""
+                 epoch: int, progress: bool,
+                 objective: str = "classification") -> tuple[float, float, float]:
+    """One pass over the shuffled training set; returns mean CE (or NLL), mean Lz, train error."""
     model.train()
     ce_sum = lz_sum = wrong = 0.0
     batches = list(_batches(len(x), batch_size, generator))
     bar = tqdm(batches, desc=f"epoch {epoch + 1}", leave=False, disable=not progress, unit="batch")
     for step, idx in enumerate(bar):
-        logits = model(x[idx])
-        ce = nn.functional.cross_entropy(logits, y[idx])
-        lz = kl_loss(model, n_train).to(ce.device)
+        ce, lz, batch_wrong = _batch_terms(model, x[idx], y[idx], objective, n_train)
         loss = ce + beta * lz
         if not torch.isfinite(loss):
             raise NonFiniteLossError(
@@ -163,7 +246,7 @@ def _train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, x: Tensor, 
         n = len(idx)
         ce_sum += ce.item() * n
         lz_sum += lz.item() * n
-        wrong += (logits.argmax(1) != y[idx]).sum().item()
+        wrong += batch_wrong
     return ce_sum / len(x), lz_sum / len(x), wrong / len(x)
 
 
@@ -172,7 +255,8 @@ def fit(model: nn.Module, train_data: tuple[Tensor, Tensor], test_data: tuple[Te
         lr_drops: Sequence[int] = (), weight_decay: float = 0.0, batch_size: int = 100,
         seed: int = 0, device: str | torch.device | None = None,
         checkpoint: str | os.PathLike | None = None, progress: bool = True,
-        recalibration_size: int | None = None) -> dict[str, list[float]]:
+        recalibration_size: int | None = None, objective: str = "classification",
+        optimizer: str = "sgd") -> dict[str, list[float]]:
     """Train ``model`` on CE + β·Lz (eq. 3) and return its per-epoch history.
 
     Lz = Σ_layers mean_batch(KL) / N_train (see :func:`ibcore.layers.kl_loss`);
@@ -185,20 +269,36 @@ def fit(model: nn.Module, train_data: tuple[Tensor, Tensor], test_data: tuple[Te
     the epoch's training batches), ``train_error`` (on the noisy training
     batches), ``test_error``, ``lr`` and ``seconds`` (wall time of the epoch).
     Raises :class:`NonFiniteLossError` if the loss becomes NaN/inf.
+
+    ``objective="reconstruction"`` (§7, eq. 7): ``train_data``/``test_data``
+    are ``(x, x)`` pairs (y = x, binary targets) and ``model(x)`` returns
+    Bernoulli logits; the loss per example is NLL + β·KL (no division by
+    N_train), and the history has :data:`RECONSTRUCTION_KEYS`, with the test
+    negative ELBO (noise on, one sample per example) in place of the error.
+    ``optimizer="adam"`` uses Adam (``momentum`` ignored) instead of SGD.
     """
+    check_choice("objective", objective, OBJECTIVES)
+    check_choice("optimizer", optimizer, OPTIMIZERS)
     _validate(beta, epochs, lr, batch_size, train_data, test_data)
     device = pick_device(device)
     torch.manual_seed(seed)  # only matters for lazily initialised state; epochs reseed below
     model.to(device)
     x, y = (t.to(device) for t in train_data)
     x_test, y_test = (t.to(device) for t in test_data)
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
+    optimizer_name = optimizer
+    if optimizer == "adam":
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    else:
+        optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
     settings = dict(beta=beta, epochs=epochs, lr=lr, momentum=momentum, lr_drops=list(lr_drops),
                     weight_decay=weight_decay, batch_size=batch_size, seed=seed, n_train=len(x),
                     recalibration_size=recalibration_size)
+    if (objective, optimizer_name) != ("classification", "sgd"):  # old checkpoints stay valid
+        settings.update(objective=objective, optimizer=optimizer_name)
     path = Path(checkpoint) if checkpoint is not None else None
     fingerprint = _fingerprint(model, settings)
-    start, history = _resume(path, fingerprint, model, optimizer)
+    keys = RECONSTRUCTION_KEYS if objective == "reconstruction" else HISTORY_KEYS
+    start, history = _resume(path, fingerprint, model, optimizer, keys)
     recal_x = x if recalibration_size is None else x[:recalibration_size]
     for epoch in tqdm(range(start, epochs), desc="training", disable=not progress, unit="epoch",
                       initial=start, total=epochs):
@@ -209,12 +309,14 @@ def fit(model: nn.Module, train_data: tuple[Tensor, Tensor], test_data: tuple[Te
         torch.manual_seed(int(torch.randint(2**62, (1,), generator=generator)))  # the noise
         ce, lz, train_err = _train_epoch(model, optimizer, x, y, beta=beta, n_train=len(x),
                                          batch_size=batch_size, generator=generator,
-                                         epoch=epoch, progress=progress)
+                                         epoch=epoch, progress=progress, objective=objective)
         recalibrate_batchnorm(model, recal_x)
-        test_err = error_rate(model, x_test, y_test)
-        for key, value in zip(HISTORY_KEYS, (ce, lz, train_err, test_err,
-                                             learning_rate(epoch, lr, lr_drops),
-                                             time.perf_counter() - t0)):
+        if objective == "reconstruction":
+            metrics = (ce, lz, *negative_elbo(model, x_test, y_test))
+        else:
+            metrics = (ce, lz, train_err, error_rate(model, x_test, y_test))
+        for key, value in zip(keys, (*metrics, learning_rate(epoch, lr, lr_drops),
+                                     time.perf_counter() - t0)):
             history[key].append(value)
         if path is not None:
             _save_atomic({"epoch": epoch + 1, "model": model.state_dict(),
