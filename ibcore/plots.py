@@ -237,6 +237,9 @@ def plot_dropout_density(y: np.ndarray, density: np.ndarray, values: Sequence[fl
 
 METHOD_LABELS = {"none": "no dropout", "binary": "binary dropout", "lognormal": "log-normal (fixed α)",
                  "information": "Information Dropout"}
+#: (colour, marker) per method: distinct in colour and in shape.
+METHOD_STYLES = {"none": ("0.45", "s"), "binary": ("#de8f05", "v"), "lognormal": ("#029e73", "^"),
+                 "information": ("#0173b2", "o")}
 
 
 def result_provenance(result: Mapping) -> str:
@@ -268,9 +271,10 @@ def plot_error_vs_width(result: Mapping, ax: plt.Axes | None = None) -> plt.Figu
     use_style()
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.4, 4.2))
     table = width_table(result).reset_index()
+    palette = sns.color_palette(PALETTE)
     for i, (method, part) in enumerate(table.groupby("dropout", sort=False)):
-        colour = sns.color_palette(PALETTE)[i]
-        ax.plot(part["width"], part["mean"], "o-", color=colour, label=METHOD_LABELS.get(method, method))
+        colour, marker = METHOD_STYLES.get(method, (palette[i % len(palette)], "o"))
+        ax.plot(part["width"], part["mean"], marker=marker, color=colour, label=METHOD_LABELS.get(method, method))
         ax.fill_between(part["width"], part["min"], part["max"], color=colour, alpha=0.2, lw=0)
     ax.set(xscale="log", yscale="log", xlabel="hidden units per layer (3 layers)",
            ylabel="test error (%)", title=f"MNIST error vs width ({int(table['count'].max())} seeds, band = range)")
@@ -453,7 +457,7 @@ def plot_localisation(result: dict) -> plt.Figure:
     use_style()
     betas = [r["beta"] for r in result["rows"]]
     n_layers = len(result["rows"][0]["localisation"])
-    fig, (ax_hit, ax_mass) = plt.subplots(1, 2, figsize=(9, 3.4))
+    fig, (ax_hit, ax_mass) = plt.subplots(1, 2, figsize=(9, 3.8))
     for layer in range(n_layers):
         size = result["rows"][0]["map_sizes"][layer]
         scores = [r["localisation"][layer] for r in result["rows"]]
@@ -461,8 +465,8 @@ def plot_localisation(result: dict) -> plt.Figure:
         ax_hit.plot(betas, [100 * s["argmax_chance"] for s in scores], ":", color=line.get_color(), lw=1)
         ax_mass.plot(betas, [s["mass_ratio"] for s in scores], "o-", color=line.get_color())
     ax_mass.axhline(1.0, ls=":", color="0.3", lw=1, label="chance")
-    ax_hit.set(xlabel="β", ylabel="KL argmax inside the digit box (%)", title="(a) argmax in box (dotted: chance)")
-    ax_mass.set(xlabel="β", ylabel="KL mass share in box / area share", title="(b) KL mass concentration")
+    ax_hit.set(xlabel="β", ylabel="images (%)", title="(a) KL argmax inside the digit box\n(dotted: chance)")
+    ax_mass.set(xlabel="β", ylabel="KL share in box ÷ area share", title="(b) KL mass concentration\n(1 = chance)")
     ax_hit.legend(fontsize="x-small")
     ax_mass.legend(fontsize="x-small")
     fig.tight_layout(rect=(0, 0.05, 1, 1))
