@@ -118,6 +118,12 @@ def committed(name: str, profiles: tuple[str, ...] = ("full", "cpu")) -> dict | 
     return None
 
 
+#: Column order of the tables of results that carry a ``summary`` (JSON files sort their keys).
+SUMMARY_COLUMNS = ("activation", "prior", "latent", "beta", "seed", "epochs", "test_error", "test_elbo",
+                   "test_reconstruction", "test_kl", "active_units", "zero_fraction", "ks", "qq_r2", "unit_ks_median",
+                   "seconds")
+
+
 def summary_table(result: Mapping[str, Any]):
     """A pandas DataFrame of a result's rows: mean and spread of the final test error per group.
 
@@ -127,7 +133,9 @@ def summary_table(result: Mapping[str, Any]):
     import pandas as pd  # pandas comes with seaborn; imported here to keep ibcore's import light
 
     if "summary" in result:
-        return pd.DataFrame(result["summary"]).round(4)
+        frame = pd.DataFrame(result["summary"])
+        first = [c for c in SUMMARY_COLUMNS if c in frame]
+        return frame[first + [c for c in frame if c not in first]].round(4)
 
     frame = pd.DataFrame([{k: v for k, v in row.items() if k != "history"} for row in result["rows"]])
     frame["test_error_%"] = 100 * frame["test_error"]
@@ -202,8 +210,8 @@ register(Experiment(
     name="mnist-width-sweep",
     reproduces="Fig. 3a (§8): MNIST test error vs hidden-layer width for four kinds of dropout",
     profiles={
-        "quick": {**_MNIST_MLP_BASE, "widths": [3, 8, 32, 128], "seeds": [0, 1], "epochs": 2,
-                  "lr": 0.07, "lr_drops": [], "n_train": 4000},
+        "quick": {**_MNIST_MLP_BASE, "widths": [3, 8, 32, 128], "seeds": [0, 1], "epochs": 3,
+                  "lr": 0.07, "lr_drops": [], "n_train": 6000},
         "cpu": {**_MNIST_MLP_BASE, "widths": [3, 8, 32, 128, 512], "seeds": [0, 1], "epochs": 10,
                 "lr": 0.07, "lr_drops": [4, 9]},
         "full": {**_MNIST_MLP_BASE, "widths": PAPER_WIDTHS, "seeds": [0, 1, 2], "epochs": 80,
@@ -281,7 +289,7 @@ register(Experiment(
     name="activation-priors",
     reproduces="Fig. 1 (§6): post-noise activations vs the log-uniform (ReLU) and log-normal (Softplus) priors",
     profiles={
-        "quick": {**_PRIORS_BASE, "width": 128, "epochs": 2, "lr_drops": [], "n_train": 4000,
+        "quick": {**_PRIORS_BASE, "width": 128, "epochs": 3, "lr_drops": [], "n_train": 6000,
                   "n_test": 2000},
         "cpu": {**_PRIORS_BASE, "epochs": 10, "lr_drops": [4, 9]},
         # The paper's Fig. 1 uses All-CNN-32 on CIFAR-10; here: the §8 MLP recipe at width 1024.
@@ -303,17 +311,6 @@ def binarized_mnist(config: Config) -> tuple:
     return tuple((t[0] > BINARIZE_THRESHOLD).float().flatten(1) for t in (train, test))
 
 
-def pack_images(images) -> dict:
-    """[n, 28, 28] values in [0, 1] → {"shape", "uint8_base64"}: small enough for a result file."""
-    import base64
-
-    import numpy as np
-
-    arr = np.asarray(images, dtype=np.float64).reshape(-1, 28, 28)
-    data = np.round(np.clip(arr, 0, 1) * 255).astype(np.uint8)
-    return {"shape": list(data.shape), "uint8_base64": base64.b64encode(data.tobytes()).decode()}
-
-
 def _vae_images(model, x, n: int, seed: int) -> dict:
     """Originals, one-sample reconstructions (p(x|z), z ~ q(z|x)) and prior samples, packed."""
     import torch
@@ -325,7 +322,30 @@ def _vae_images(model, x, n: int, seed: int) -> dict:
     with torch.no_grad(), latent_noise(model):
         reconstructions = torch.sigmoid(model(x[:n]))
     samples = model.sample(n, torch.Generator().manual_seed(seed))
-    return dict(reconstructions=pack_images(reconstructions.cpu()), samples=pack_images(samples.cpu()))
+    return dict(reconstructions=cache.encode_array(reconstructions.cpu().reshape(-1, 28, 28)),
+                samples=cache.encode_array(samples.cpu().reshape(-1, 28, 28)))
+
+
+def _latent_diagnostics(model, x, max_alpha: float) -> dict:
+    """Per-unit KL averaged over ``x``: units with > 0.1 nats ("active"), and, for the
+    Information latent, the mean α and the share of α within 5 % of its cap."""
+    import torch
+
+    from ibcore import kl as kl_terms
+
+    model.eval()
+    with torch.no_grad():
+        loc, scale = model.posterior(x)
+        if model.latent_kind == "gaussian":
+            unit_kl = kl_terms.gaussian(loc, scale)
+        else:
+            layer = model.latent
+            unit_kl = kl_terms.log_normal(loc, scale, layer.prior_mu, layer.prior_log_sigma.exp())
+    out = dict(active_units=int((unit_kl.mean(0) > 0.1).sum()), latent_units=int(unit_kl.shape[1]))
+    if model.latent_kind == "information":
+        cap = max_alpha + kl_terms.ALPHA_FLOOR
+        out.update(alpha_mean=float(scale.mean()), alpha_near_cap=float((scale > 0.95 * cap).double().mean()))
+    return out
 
 
 def _vae(config: Config, checkpoints: Path, progress: bool) -> dict:
@@ -351,10 +371,11 @@ def _vae(config: Config, checkpoints: Path, progress: bool) -> dict:
                                  epochs=config["epochs"], test_elbo=-history["test_nelbo"][-1],
                                  test_reconstruction=-history["test_ce"][-1], test_kl=history["test_lz"][-1],
                                  seconds=total_seconds(history), history=history,
+                                 **_latent_diagnostics(model, x_test, config["max_alpha"]),
                                  **_vae_images(model, x_test, config["n_images"], seed)))
     summary = [{k: r[k] for k in ("latent", "beta", "seed", "epochs", "test_elbo", "test_reconstruction",
-                                  "test_kl", "seconds")} for r in rows]
-    return dict(rows=rows, summary=summary, originals=pack_images(x_test[:config["n_images"]]),
+                                  "test_kl", "active_units", "seconds")} for r in rows]
+    return dict(rows=rows, summary=summary, originals=cache.encode_array(x_test[:config["n_images"]].reshape(-1, 28, 28)),
                 data=dict(dataset="binarised MNIST", n_train=len(x), n_test=len(x_test),
                           binarization=f"fixed threshold: x > {BINARIZE_THRESHOLD}"))
 
@@ -368,8 +389,8 @@ register(Experiment(
     name="vae-elbo",
     reproduces="Table I (§7, §8): test ELBO of a VAE with a Gaussian vs an Information Dropout latent (k = 1)",
     profiles={
-        "quick": {**_VAE_BASE, "latents": ["gaussian", "information"], "betas": [1.0], "epochs": 4,
-                  "lr_drops": [], "n_train": 8000, "n_test": 2000},
+        "quick": {**_VAE_BASE, "latents": ["gaussian", "information"], "betas": [1.0], "epochs": 5,
+                  "lr_drops": [], "n_train": 10000, "n_test": 2000},
         "cpu": {**_VAE_BASE, "latents": ["gaussian", "information"], "betas": [1.0], "epochs": 30,
                 "lr_drops": [24]},
         "full": {**_VAE_FULL, "latents": ["gaussian", "information"], "betas": [1.0]},
@@ -396,7 +417,6 @@ def _cluttered_mnist(config: Config, checkpoints: Path, progress: bool) -> dict:
     """Fig. 2 / Fig. 7 measured: All-CNN-96 with Information Dropout on Cluttered MNIST, per β."""
     import torch
 
-    from ibcore.cache import encode_array
     from ibcore.data import cluttered_mnist_splits
     from ibcore.metrics import kl_maps, localisation
     from ibcore.models import AllCNN96
@@ -425,8 +445,8 @@ def _cluttered_mnist(config: Config, checkpoints: Path, progress: bool) -> dict:
                          seconds=total_seconds(history), history=history,
                          map_sizes=[m.shape[-1] for m in maps],
                          localisation=[localisation(m, boxes, size) for m in maps],
-                         maps=[encode_array(m[shown].numpy()) for m in maps]))
-    examples = dict(images=encode_array(x_test[shown, 0].numpy()), labels=y_test[shown].tolist(),
+                         maps=[cache.encode_array(m[shown].numpy()) for m in maps]))
+    examples = dict(images=cache.encode_array(x_test[shown, 0].numpy()), labels=y_test[shown].tolist(),
                     boxes=boxes[shown].tolist())
     return dict(rows=rows, examples=examples,
                 data=dict(dataset="Cluttered MNIST", n_train=len(x), n_test=len(x_test), size=size,

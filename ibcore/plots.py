@@ -14,6 +14,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 
+from ibcore.cache import decode_array
+
 PALETTE = "colorblind"
 
 
@@ -331,17 +333,9 @@ def plot_activation_priors(result: Mapping) -> plt.Figure:
     return add_provenance(fig, result_provenance(result))
 
 
-def unpack_images(packed: Mapping) -> np.ndarray:
-    """Inverse of :func:`ibcore.experiments.pack_images`: uint8 array [n, 28, 28]."""
-    import base64
-
-    data = np.frombuffer(base64.b64decode(packed["uint8_base64"]), dtype=np.uint8)
-    return data.reshape(packed["shape"])
-
-
 def _image_row(axes: Sequence[plt.Axes], images: np.ndarray, label: str) -> None:
     for ax, image in zip(axes, images):
-        ax.imshow(image, cmap="gray_r", vmin=0, vmax=255)
+        ax.imshow(image, cmap="gray_r", vmin=0, vmax=1)
         ax.set(xticks=[], yticks=[])
         ax.grid(False)
     axes[0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize="small")
@@ -350,15 +344,15 @@ def _image_row(axes: Sequence[plt.Axes], images: np.ndarray, label: str) -> None
 def plot_vae_images(result: Mapping, n: int = 8) -> plt.Figure:
     """Test images, their reconstructions p(x|z), z ~ q(z|x), and samples x ~ p(x|z), z ~ p(z), per latent."""
     rows = [r for r in result["rows"] if r["beta"] == 1.0] or result["rows"]
-    originals = unpack_images(result["originals"])[:n]
+    originals = decode_array(result["originals"])[:n]
     n = len(originals)
     use_style()
     fig, axes = plt.subplots(1 + 2 * len(rows), n, figsize=(0.8 * n + 1.6, 0.85 * (1 + 2 * len(rows)) + 0.4),
                              squeeze=False)
     _image_row(axes[0], originals, "test image")
     for i, row in enumerate(rows):
-        _image_row(axes[1 + 2 * i], unpack_images(row["reconstructions"])[:n], f"{row['latent']}\nreconstruction")
-        _image_row(axes[2 + 2 * i], unpack_images(row["samples"])[:n], f"{row['latent']}\nsample")
+        _image_row(axes[1 + 2 * i], decode_array(row["reconstructions"])[:n], f"{row['latent']}\nreconstruction")
+        _image_row(axes[2 + 2 * i], decode_array(row["samples"])[:n], f"{row['latent']}\nsample")
     fig.subplots_adjust(left=0.2, bottom=0.08, wspace=0.05, hspace=0.1)
     return add_provenance(fig, result_provenance(result))
 
@@ -387,10 +381,10 @@ def plot_vae_beta_frame(result: Mapping, beta: float, n: int = 8) -> plt.Figure:
     use_style()
     fig = plt.figure(figsize=(9.0, 3.4))
     grid = fig.add_gridspec(3, n + 4, wspace=0.05)
-    originals = unpack_images(result["originals"])[:n]
+    originals = decode_array(result["originals"])[:n]
     for r, (images, label) in enumerate(((originals, "test image"),
-                                         (unpack_images(current[0]["reconstructions"])[:n], "reconstruction"),
-                                         (unpack_images(current[0]["samples"])[:n], "sample"))):
+                                         (decode_array(current[0]["reconstructions"])[:n], "reconstruction"),
+                                         (decode_array(current[0]["samples"])[:n], "sample"))):
         _image_row([fig.add_subplot(grid[r, c]) for c in range(len(images))], images, label)
     ax = fig.add_subplot(grid[:, n + 1:])
     labels = [f"{r['beta']:g}" for r in rows]
@@ -425,8 +419,6 @@ def plot_kl_maps(result: dict, beta: float, layers: int = 3) -> plt.Figure:
     Brighter = more information let through (nats, per location, summed over
     channels); the digit's box is drawn in red on the input.
     """
-    from ibcore.cache import decode_array
-
     use_style()
     row = next((r for r in result["rows"] if r["beta"] == beta), None)
     if row is None:
