@@ -154,15 +154,12 @@ def _mnist_mlp(config: Config, checkpoints: Path, progress: bool) -> dict:
     """Fig. 3a: an MLP with 3 hidden layers, for each width × dropout kind × seed."""
     import torch
 
-    from ibcore.data import mnist
     from ibcore.models import MLP
     from ibcore.train import fit, total_seconds
 
     if not config["beta"] >= 0:
         raise ValueError(f"beta must be >= 0, got {config['beta']!r}")
-    train, test = mnist(train=True), mnist(train=False)
-    if config["n_train"]:
-        train = tuple(t[:config["n_train"]] for t in train)
+    train, test = _mnist_split(config)
     rows = []
     for width in config["widths"]:
         for dropout in config["dropouts"]:

@@ -407,12 +407,6 @@ def vae_beta_frames(result: Mapping) -> dict[float, plt.Figure]:
 
 # --- Cluttered MNIST: KL maps (Fig. 2) and localisation scores -----------------------------------
 
-def _cluttered_provenance(result: dict) -> str:
-    data = result["data"]
-    return provenance(result["profile"], epochs=result["config"]["epochs"], n_train=data["n_train"],
-                      dataset=f"{data['size']}×{data['size']} Cluttered MNIST")
-
-
 def plot_kl_maps(result: dict, beta: float, layers: int = 3) -> plt.Figure:
     """Fig. 2 for one β: each example test image and the KL maps of the first ``layers`` dropout layers.
 
@@ -441,7 +435,7 @@ def plot_kl_maps(result: dict, beta: float, layers: int = 3) -> plt.Figure:
         ax.grid(False)
     fig.suptitle(f"β = {beta:g} · test error {100 * row['test_error']:.1f} %", fontsize="medium")
     fig.tight_layout(rect=(0, 0.03, 1, 0.97))
-    return add_provenance(fig, _cluttered_provenance(result))
+    return add_provenance(fig, result_provenance(result))
 
 
 def plot_localisation(result: dict) -> plt.Figure:
@@ -462,7 +456,7 @@ def plot_localisation(result: dict) -> plt.Figure:
     ax_hit.legend(fontsize="x-small")
     ax_mass.legend(fontsize="x-small")
     fig.tight_layout(rect=(0, 0.05, 1, 1))
-    return add_provenance(fig, _cluttered_provenance(result))
+    return add_provenance(fig, result_provenance(result))
 
 
 def plot_cluttered_samples(x, labels, boxes) -> plt.Figure:

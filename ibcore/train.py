@@ -292,9 +292,7 @@ def fit(model: nn.Module, train_data: tuple[Tensor, Tensor], test_data: tuple[Te
         optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
     settings = dict(beta=beta, epochs=epochs, lr=lr, momentum=momentum, lr_drops=list(lr_drops),
                     weight_decay=weight_decay, batch_size=batch_size, seed=seed, n_train=len(x),
-                    recalibration_size=recalibration_size)
-    if (objective, optimizer_name) != ("classification", "sgd"):  # old checkpoints stay valid
-        settings.update(objective=objective, optimizer=optimizer_name)
+                    recalibration_size=recalibration_size, objective=objective, optimizer=optimizer_name)
     path = Path(checkpoint) if checkpoint is not None else None
     fingerprint = _fingerprint(model, settings)
     keys = RECONSTRUCTION_KEYS if objective == "reconstruction" else HISTORY_KEYS
