@@ -150,12 +150,24 @@ def summary_table(result: Mapping[str, Any]):
 
 # --- experiments -----------------------------------------------------------------------------
 
+#: Settings of a profile that are the training recipe, passed to ``fit`` when the profile has them.
+RECIPE_KEYS = ("epochs", "lr", "momentum", "lr_drops", "weight_decay", "batch_size", "optimizer",
+               "recalibration_size")
+
+
+def _fit(model, train, test, config: Config, **run) -> dict:
+    """:func:`ibcore.train.fit` with the profile's recipe; ``run`` gives β, seed, checkpoint, …"""
+    from ibcore.train import fit
+
+    return fit(model, train, test, **{k: config[k] for k in RECIPE_KEYS if k in config}, **run)
+
+
 def _mnist_mlp(config: Config, checkpoints: Path, progress: bool) -> dict:
     """Fig. 3a: an MLP with 3 hidden layers, for each width × dropout kind × seed."""
     import torch
 
     from ibcore.models import MLP
-    from ibcore.train import fit, total_seconds
+    from ibcore.train import total_seconds
 
     if not config["beta"] >= 0:
         raise ValueError(f"beta must be >= 0, got {config['beta']!r}")
@@ -167,11 +179,9 @@ def _mnist_mlp(config: Config, checkpoints: Path, progress: bool) -> dict:
                 torch.manual_seed(seed)
                 model = MLP([width] * config["layers"], dropout, p=config["p"],
                             alpha=config["alpha"], max_alpha=config["max_alpha"])
-                history = fit(model, train, test, beta=config["beta"] if dropout == "information" else 0.0,
-                              epochs=config["epochs"], lr=config["lr"], momentum=config["momentum"],
-                              lr_drops=config["lr_drops"], weight_decay=config["weight_decay"],
-                              batch_size=config["batch_size"], seed=seed, progress=progress,
-                              checkpoint=checkpoints / f"w{width}-{dropout}-s{seed}.pt")
+                history = _fit(model, train, test, config, seed=seed, progress=progress,
+                               beta=config["beta"] if dropout == "information" else 0.0,
+                               checkpoint=checkpoints / f"w{width}-{dropout}-s{seed}.pt")
                 rows.append(dict(width=width, dropout=dropout, seed=seed, hidden=[width] * config["layers"],
                                  epochs=config["epochs"], test_error=history["test_error"][-1],
                                  train_error=history["train_error"][-1],
@@ -248,7 +258,7 @@ def _activation_priors(config: Config, checkpoints: Path, progress: bool) -> dic
     from ibcore import metrics
     from ibcore.layers import bottlenecks
     from ibcore.models import MLP
-    from ibcore.train import fit, total_seconds
+    from ibcore.train import total_seconds
 
     train, test = _mnist_split(config)
     rows = []
@@ -256,10 +266,8 @@ def _activation_priors(config: Config, checkpoints: Path, progress: bool) -> dic
         torch.manual_seed(config["seed"])
         model = MLP([config["width"]] * config["layers"], "information", activation=activation,
                     max_alpha=config["max_alpha"])
-        history = fit(model, train, test, beta=config["beta"], epochs=config["epochs"], lr=config["lr"],
-                      momentum=config["momentum"], lr_drops=config["lr_drops"],
-                      batch_size=config["batch_size"], seed=config["seed"], progress=progress,
-                      checkpoint=checkpoints / f"{activation}.pt")
+        history = _fit(model, train, test, config, beta=config["beta"], seed=config["seed"],
+                       progress=progress, checkpoint=checkpoints / f"{activation}.pt")
         torch.manual_seed(config["seed"])  # the noise of the captured z
         z = metrics.layer_outputs(model, test[0], -1, noisy=True)
         layer = bottlenecks(model)[-1]
@@ -350,7 +358,7 @@ def _vae(config: Config, checkpoints: Path, progress: bool) -> dict:
     import torch
 
     from ibcore.models import VAE
-    from ibcore.train import fit, total_seconds
+    from ibcore.train import total_seconds
 
     x, x_test = binarized_mnist(config)
     rows = []
@@ -359,11 +367,9 @@ def _vae(config: Config, checkpoints: Path, progress: bool) -> dict:
             for seed in config["seeds"]:
                 torch.manual_seed(seed)
                 model = VAE(latent, k=config["k"], max_alpha=config["max_alpha"])
-                history = fit(model, (x, x), (x_test, x_test), objective="reconstruction", beta=beta,
-                              epochs=config["epochs"], lr=config["lr"], optimizer=config["optimizer"],
-                              momentum=config["momentum"], lr_drops=config["lr_drops"],
-                              batch_size=config["batch_size"], seed=seed, progress=progress,
-                              checkpoint=checkpoints / f"{latent}-b{beta}-s{seed}.pt")
+                history = _fit(model, (x, x), (x_test, x_test), config, objective="reconstruction",
+                               beta=beta, seed=seed, progress=progress,
+                               checkpoint=checkpoints / f"{latent}-b{beta}-s{seed}.pt")
                 rows.append(dict(latent=latent, beta=beta, seed=seed, k=config["k"],
                                  epochs=config["epochs"], test_elbo=-history["test_nelbo"][-1],
                                  test_reconstruction=-history["test_ce"][-1], test_kl=history["test_lz"][-1],
@@ -417,7 +423,7 @@ def _cluttered_mnist(config: Config, checkpoints: Path, progress: bool) -> dict:
     from ibcore.data import cluttered_mnist_splits
     from ibcore.metrics import kl_maps, localisation
     from ibcore.models import AllCNN96
-    from ibcore.train import fit, total_seconds
+    from ibcore.train import total_seconds
 
     if any(not b >= 0 for b in config["betas"]):
         raise ValueError(f"betas must be >= 0, got {config['betas']!r}")
@@ -431,11 +437,8 @@ def _cluttered_mnist(config: Config, checkpoints: Path, progress: bool) -> dict:
         torch.manual_seed(config["seed"])
         model = AllCNN96(filter_fraction=config["filter_fraction"], dropout="information",
                          max_alpha=config["max_alpha"])
-        history = fit(model, (x, y), (x_test, y_test), beta=beta, epochs=config["epochs"], lr=config["lr"],
-                      momentum=config["momentum"], lr_drops=config["lr_drops"],
-                      weight_decay=config["weight_decay"], batch_size=config["batch_size"],
-                      seed=config["seed"], progress=progress, recalibration_size=config["recalibration_size"],
-                      checkpoint=checkpoints / f"beta{beta}.pt")
+        history = _fit(model, (x, y), (x_test, y_test), config, beta=beta, seed=config["seed"],
+                       progress=progress, checkpoint=checkpoints / f"beta{beta}.pt")
         maps = kl_maps(model, x_test)
         rows.append(dict(beta=beta, dropout="information", seed=config["seed"], epochs=config["epochs"],
                          test_error=history["test_error"][-1], train_error=history["train_error"][-1],
