@@ -1,4 +1,9 @@
-"""Command line: ``python -m ibcore list | run NAME [--profile P] [--set key=value …] | show NAME``."""
+"""Command line: ``python -m ibcore list | run NAME [--profile P] [--set key=value …] [--jobs N]``.
+
+``run`` executes an experiment's grid as a sweep of cached trials: ``--jobs N`` runs N at once
+(processes, spread over the visible GPUs), ``--executor slurm`` submits one job array through
+submitit. Rerunning the same command resumes a sweep that was interrupted.
+"""
 from __future__ import annotations
 
 import argparse
@@ -6,7 +11,7 @@ import json
 import sys
 from typing import Sequence
 
-from ibcore import experiments
+from ibcore import experiments, sweep
 
 
 def parse_setting(text: str) -> tuple[str, object]:
@@ -22,9 +27,10 @@ def parse_setting(text: str) -> tuple[str, object]:
 
 def _print_result(result: dict) -> None:
     data = result["data"]
+    prov = result.get("provenance", {})
     print(f"{result['name']} · {result['profile']} profile · {data['dataset']}: "
           f"{data['n_train']:,} train / {data['n_test']:,} test images · "
-          f"{result['seconds']:.1f} s · cache key {result['key']}")
+          f"{result['seconds']:.1f} s · {prov.get('device', '?')} · cache key {result['key']}")
     print(experiments.summary_table(result).to_string())
 
 
@@ -40,6 +46,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("--no-cache", action="store_true", help="recompute even if a cached result exists")
     run.add_argument("--output", help="also write the result JSON to this file")
     run.add_argument("--quiet", action="store_true", help="no progress bars")
+    run.add_argument("--jobs", type=int, default=None,
+                     help="trials at once (default 1 locally; every trial at once on Slurm)")
+    run.add_argument("--executor", default="local", choices=sweep.EXECUTORS,
+                     help="local processes, a Slurm job array, or submitit's local executor")
+    run.add_argument("--precision", choices=("fp32", "bf16"), help="same as --set precision=…")
+    run.add_argument("--compile", action="store_true", help="train through torch.compile (--set compile=true)")
+    slurm = run.add_argument_group("Slurm (with --executor slurm)")
+    slurm.add_argument("--partition")
+    slurm.add_argument("--time-min", type=int, default=240, help="time limit per trial, minutes")
+    slurm.add_argument("--gpus-per-trial", type=int, default=1)
+    slurm.add_argument("--cpus-per-trial", type=int, default=4)
     args = parser.parse_args(argv)
 
     if args.command == "list":
@@ -47,9 +64,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             exp = experiments.get(name)
             print(f"{name:24s} {exp.reproduces}  [profiles: {', '.join(exp.profiles)}]")
         return 0
+    settings = dict(args.settings)
+    if args.precision:
+        settings["precision"] = args.precision
+    if args.compile:
+        settings["compile"] = True
+    jobs = args.jobs if args.jobs is not None else (1 if args.executor == "local" else 1024)
+    options = sweep.SlurmOptions(partition=args.partition, time_min=args.time_min,
+                                 gpus_per_trial=args.gpus_per_trial, cpus_per_trial=args.cpus_per_trial)
     try:
         result = experiments.run(args.name, args.profile, use_cache=not args.no_cache,
-                                 progress=not args.quiet, **dict(args.settings))
+                                 progress=not args.quiet, jobs=jobs, executor=args.executor,
+                                 slurm=options, **settings)
     except ValueError as err:
         parser.error(str(err))
     _print_result(result)

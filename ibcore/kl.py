@@ -3,6 +3,11 @@
 Each function returns the KL divergence of one unit's posterior from its prior,
 with the same shape as its (broadcast) inputs. Layers sum these over units; the
 training loop averages over the batch and divides by the training-set size.
+
+A KL divergence is never negative, and neither is anything returned here: each
+term is clamped at zero where it is computed (``clamp_min(0)``), because float
+rounding can leave a true zero a few ulps below it. ``clamp_min`` passes the
+gradient through wherever the term is ≥ 0, so training is unchanged.
 """
 from __future__ import annotations
 
@@ -29,11 +34,14 @@ def log_uniform(alpha: Tensor, max_alpha: float) -> Tensor:
 
         KL = -log(α / (max_alpha + 0.001))
 
-    It is therefore ≥ 0 for every α the layer can produce (α ≤ max_alpha + 0.001).
-    The zero-activation case (KL = -log q₀) is a constant and is dropped, as in the paper.
+    It is ≥ 0 for every α the layer can produce (α ≤ max_alpha + 0.001), and
+    the returned value is clamped at 0 so that rounding at the cap cannot make
+    it negative. The zero-activation case (KL = -log q₀) is a constant and is
+    dropped, as in the paper.
     """
     _check_positive("max_alpha", max_alpha)
-    return -torch.log(alpha / (max_alpha + ALPHA_FLOOR))
+    # Clamp: where α sits at its cap, α / (max_alpha + 0.001) can round to 1 + 1 ulp (CUDA: KL ≈ -1e-7).
+    return (-torch.log(alpha / (max_alpha + ALPHA_FLOOR))).clamp_min(0)
 
 
 def log_normal(mu: Tensor, alpha: Tensor, prior_mu: Tensor | float, prior_sigma: Tensor | float) -> Tensor:
@@ -46,20 +54,26 @@ def log_normal(mu: Tensor, alpha: Tensor, prior_mu: Tensor | float, prior_sigma:
         KL = (α² + (mu - prior_mu)²) / (2 prior_sigma²) - log(α / prior_sigma) - 1/2
 
     ``mu`` is ``log f(x)``; eq. 5 writes the squared mean gap as μ² with the
-    posterior mean absorbed into it.
+    posterior mean absorbed into it. The value is ≥ 0 (zero when the two
+    normals agree) and is clamped at 0 against rounding.
     """
     prior_sigma = torch.as_tensor(prior_sigma, dtype=alpha.dtype, device=alpha.device)
     var_ratio = (alpha / prior_sigma) ** 2
     gap = (mu - prior_mu) / prior_sigma
-    return 0.5 * (var_ratio + gap**2) - torch.log(alpha / prior_sigma) - 0.5
+    kl = 0.5 * (var_ratio + gap**2) - torch.log(alpha / prior_sigma) - 0.5
+    # Clamp: near α = prior_sigma, mu = prior_mu the terms cancel and rounding can leave a few ulps below 0.
+    return kl.clamp_min(0)
 
 
 def gaussian(mu: Tensor, sigma: Tensor) -> Tensor:
     """KL(N(mu, σ²) ‖ N(0, 1)), the VAE / DVIB latent term (Kingma & Welling 2014, App. B)::
 
         KL = (σ² + mu² - 1) / 2 - log σ
+
+    The value is ≥ 0 (zero at mu = 0, σ = 1) and is clamped at 0 against rounding.
     """
-    return 0.5 * (sigma**2 + mu**2 - 1.0) - torch.log(sigma)
+    # Clamp: near mu = 0, σ = 1 the terms cancel and rounding can leave a few ulps below 0.
+    return (0.5 * (sigma**2 + mu**2 - 1.0) - torch.log(sigma)).clamp_min(0)
 
 
 def gaussian_entropy(sigma: Tensor | float) -> Tensor:

@@ -122,8 +122,13 @@ class InformationDropout(Bottleneck):
                    activation=activation, prior=prior, max_alpha=max_alpha)
 
     def alpha(self, x: Tensor) -> Tensor:
-        """The noise scale α(x) = 0.001 + max_alpha · sigmoid(g(x)), in (0.001, max_alpha + 0.001)."""
-        return kl_terms.ALPHA_FLOOR + self.max_alpha * torch.sigmoid(self.g(x))
+        """The noise scale α(x) = 0.001 + max_alpha · sigmoid(g(x)), in [0.001, max_alpha + 0.001].
+
+        (The ends are reached only where sigmoid(g(x)) rounds to 0 or 1.)
+        """
+        alpha = kl_terms.ALPHA_FLOOR + self.max_alpha * torch.sigmoid(self.g(x))
+        # Clamp: in float32 the sum can round 1 ulp above the cap (e.g. max_alpha = 1.1 where sigmoid = 1).
+        return alpha.clamp_max(self.max_alpha + kl_terms.ALPHA_FLOOR)
 
     def unit_kl(self, activations: Tensor, alpha: Tensor) -> Tensor:
         """Per-unit KL(p(z|x) ‖ q(z)), same shape as the activations (Prop. 2 or Prop. 3)."""

@@ -1,4 +1,5 @@
 """Readers of the standard formats: exact round trips, size checks, safe unpickling, clear errors."""
+import gzip
 import os
 import pickle
 from collections import OrderedDict
@@ -6,9 +7,12 @@ from collections import OrderedDict
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import write_idx
 from ibcore.data import DataNotFoundError, cifar10, data_root, mnist, read_cifar_batch, read_idx
+from ibcore.data.root import CorruptDataError
 import ibcore.data.mnist_idx as mnist_mod
 
 
@@ -126,3 +130,125 @@ def test_offline_mirror_sizes(real_data_root):
     x, y = mnist(real_data_root, train=True, download=False)
     assert len(x) == len(y) == 22_699  # the mirror's prefix of the official 60,000
     assert len(mnist(real_data_root, train=False, download=False)[0]) == 10_000
+
+
+# --- corrupt files: a ValueError that names the file and says what to do, never a raw traceback ----------
+
+
+def assert_names_file_and_fix(err, path):
+    message = str(err.value)
+    assert isinstance(err.value, ValueError) and isinstance(err.value, CorruptDataError)
+    assert str(path) in message and "delete it" in message and "downloaded afresh" in message, message
+
+
+def test_idx_gz_round_trip(tmp_path):
+    array = np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
+    write_idx(tmp_path / "a-ubyte", array)
+    (tmp_path / "a-ubyte.gz").write_bytes(gzip.compress((tmp_path / "a-ubyte").read_bytes()))
+    assert np.array_equal(read_idx(tmp_path / "a-ubyte.gz"), array)
+
+
+def _gz_variants(good: bytes) -> dict:
+    flipped = bytearray(good)
+    flipped[len(good) // 2] ^= 0xFF  # a damaged payload: bad deflate data or a CRC mismatch
+    return {"garbage": b"this is not gzip at all", "empty": b"", "truncated": good[: len(good) // 2],
+            "no-trailer": good[:-4], "flipped": bytes(flipped)}
+
+
+@pytest.mark.parametrize("kind", ["garbage", "empty", "truncated", "no-trailer", "flipped"])
+def test_corrupt_gzipped_idx_names_the_file(tmp_path, kind):
+    write_idx(tmp_path / "a-ubyte", np.arange(200, dtype=np.uint8).reshape(10, 20))
+    path = tmp_path / "a-ubyte.gz"
+    path.write_bytes(_gz_variants(gzip.compress((tmp_path / "a-ubyte").read_bytes()))[kind])
+    with pytest.raises(CorruptDataError) as err:
+        read_idx(path)
+    assert_names_file_and_fix(err, path)
+
+
+@pytest.mark.parametrize("content", [b"", b"\x00\x00", b"\x00\x00\x08\x03\x00\x00", b"GIF89a garbage",
+                                     b"\x00\x00\x0d\x01\x00\x00\x00\x01\x00\x00\x00\x00"])
+def test_garbage_or_truncated_idx_names_the_file(tmp_path, content):
+    path = tmp_path / "t-ubyte"
+    path.write_bytes(content)
+    with pytest.raises(CorruptDataError) as err:
+        read_idx(path)
+    assert_names_file_and_fix(err, path)
+
+
+@settings(max_examples=200, deadline=None)
+@given(content=st.binary(max_size=64))
+def test_idx_reader_never_fails_from_the_depths(tmp_path_factory, content):
+    path = tmp_path_factory.mktemp("idx") / "f-ubyte"
+    path.write_bytes(content)
+    try:
+        read_idx(path)
+    except CorruptDataError as err:
+        assert str(path) in str(err)
+
+
+def test_corrupt_mnist_file_names_it(fake_mnist_root):
+    path = fake_mnist_root / "MNIST" / "raw" / "train-images-idx3-ubyte"
+    path.write_bytes(path.read_bytes()[:1000])
+    with pytest.raises(ValueError) as err:
+        mnist(fake_mnist_root, train=True, download=False)
+    assert_names_file_and_fix(err, path)
+
+
+def _batch_bytes(protocol, n=2):
+    rng = np.random.default_rng(0)
+    return pickle.dumps({b"batch_label": b"x", b"labels": [int(v) for v in rng.integers(0, 10, n)],
+                         b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8), b"filenames": []},
+                        protocol=protocol)
+
+
+@pytest.mark.parametrize("protocol", [2, 4, 5])
+def test_truncated_cifar_batch_names_the_file(tmp_path, protocol):
+    good = _batch_bytes(protocol)
+    path = tmp_path / "data_batch_1"
+    path.write_bytes(good)
+    assert read_cifar_batch(path)[0].shape == (2, 3, 32, 32)
+    cuts = sorted(set(range(0, 200)) | set(range(0, len(good), 97)) | set(range(len(good) - 50, len(good))))
+    for cut in cuts:
+        path.write_bytes(good[:cut])
+        with pytest.raises(CorruptDataError) as err:
+            read_cifar_batch(path)
+        assert_names_file_and_fix(err, path)
+
+
+@pytest.mark.parametrize("content", [b"", b"garbage, not a pickle", b"\x80\x02}q\x00(", b"\x80\x04K\x05.",
+                                     pickle.dumps({b"data": np.zeros((1, 3072), np.uint8), b"labels": 5}),
+                                     pickle.dumps({b"data": np.zeros((1, 3072), np.uint8), b"labels": [b"x"]}),
+                                     pickle.dumps([1, 2, 3])])
+def test_garbage_cifar_batch_names_the_file(tmp_path, content):
+    path = tmp_path / "test_batch"
+    path.write_bytes(content)
+    with pytest.raises(CorruptDataError) as err:
+        read_cifar_batch(path)
+    assert_names_file_and_fix(err, path)
+
+
+@settings(max_examples=200, deadline=None)
+@given(content=st.one_of(st.binary(max_size=64), st.binary(max_size=64).map(lambda b: b"\x80\x02" + b)))
+def test_cifar_reader_never_fails_from_the_depths(tmp_path_factory, content):
+    path = tmp_path_factory.mktemp("cifar") / "data_batch_1"
+    path.write_bytes(content)
+    with pytest.raises(CorruptDataError) as err:
+        read_cifar_batch(path)
+    assert str(path) in str(err.value)
+
+
+def test_refused_pickle_names_the_file_and_is_both_error_kinds(tmp_path):
+    path = tmp_path / "data_batch_1"
+    path.write_bytes(pickle.dumps(_Evil(), protocol=2))
+    with pytest.raises(pickle.UnpicklingError, match="refused to load global") as err:
+        read_cifar_batch(path)
+    assert_names_file_and_fix(err, path)
+
+
+def test_corrupt_cifar_batch_through_cifar10(tmp_path):
+    folder = tmp_path / "cifar-10-batches-py"
+    folder.mkdir()
+    (folder / "test_batch").write_bytes(_batch_bytes(4)[:-10])
+    with pytest.raises(ValueError) as err:
+        cifar10(tmp_path, train=False, download=False)
+    assert_names_file_and_fix(err, folder / "test_batch")

@@ -7,18 +7,28 @@ import sys
 
 import pytest
 
-from ibcore import __version__, cache, experiments
+from ibcore import cache, experiments
 
 TINY = dict(widths=[8], dropouts=["information", "binary"], seeds=[0], epochs=1, lr_drops=[], layers=2)
 
 
-def test_cache_key_depends_on_config_and_version():
+def test_cache_key_depends_on_config_data_and_format():
     config = experiments.get("mnist-mlp").config("quick")
-    key = cache.cache_key("mnist-mlp", config)
-    assert key == cache.cache_key("mnist-mlp", dict(reversed(list(config.items()))))
-    assert key != cache.cache_key("mnist-mlp", {**config, "beta": 2.0})
-    assert key != cache.cache_key("mnist-mlp", config, version=__version__ + ".post1")
-    assert key != cache.cache_key("other", config)
+    data = {"dataset": "MNIST", "n_train": 22699, "n_test": 10000, "sha256": "0123456789abcdef"}
+    key = cache.cache_key("mnist-mlp", config, data, 2)
+    assert key == cache.cache_key("mnist-mlp", dict(reversed(list(config.items()))), data, 2)
+    assert key != cache.cache_key("mnist-mlp", {**config, "beta": 2.0}, data, 2)
+    assert key != cache.cache_key("mnist-mlp", config, {**data, "n_train": 60000}, 2)
+    assert key != cache.cache_key("mnist-mlp", config, {**data, "sha256": "fedcba9876543210"}, 2)
+    assert key != cache.cache_key("mnist-mlp", config, data, 3)
+    assert key != cache.cache_key("other", config, data, 2)
+
+
+def test_precision_and_compile_are_part_of_every_config():
+    for name in experiments.names():
+        for profile in experiments.PROFILES:
+            config = experiments.get(name).config(profile)
+            assert config["precision"] == "fp32" and config["compile"] is False
 
 
 def test_every_experiment_has_three_profiles():
@@ -35,17 +45,24 @@ def test_full_profile_is_the_papers_recipe():
 def test_run_caches_and_reuses(fake_mnist_root, monkeypatch):
     monkeypatch.setenv("IBCORE_DATA", str(fake_mnist_root))
     first = experiments.run("mnist-mlp", "quick", progress=False, **TINY)
-    assert first["data"] == {"dataset": "MNIST", "n_train": 600, "n_test": 200}
+    assert {k: first["data"][k] for k in ("dataset", "n_train", "n_test")} == {
+        "dataset": "MNIST", "n_train": 600, "n_test": 200}
+    assert len(first["data"]["sha256"]) == 16
     assert [r["dropout"] for r in first["rows"]] == ["information", "binary"]
     assert cache.result_path("mnist-mlp", first["key"]).exists()
-    assert not cache.checkpoint_dir("mnist-mlp", first["key"]).exists()
+    assert all(cache.trial_path("mnist-mlp", t).exists() for t in first["trials"])
+    assert not any(cache.checkpoint_path("mnist-mlp", t).exists() for t in first["trials"])
+    prov = first["provenance"]
+    assert prov["device"].startswith(("cpu", "cuda")) and prov["torch_version"] and prov["seconds"] >= 0
+    assert "commit" in prov and first["format_version"] == 2
 
     def must_not_train(*args, **kwargs):
         raise AssertionError("a cached result was recomputed")
 
+    import dataclasses
+
     original = experiments.get("mnist-mlp")
-    monkeypatch.setitem(experiments.REGISTRY, "mnist-mlp",
-                        experiments.Experiment("mnist-mlp", "", original.profiles, must_not_train))
+    monkeypatch.setitem(experiments.REGISTRY, "mnist-mlp", dataclasses.replace(original, run_trial=must_not_train))
     assert experiments.run("mnist-mlp", "quick", **TINY) == first
     table = experiments.summary_table(first)
     assert list(table.index) == ["information", "binary"]

@@ -5,7 +5,9 @@ import torch
 
 from ibcore import experiments, metrics
 from ibcore.layers import bottlenecks
+from ibcore.metrics.representations import noisy_copy
 from ibcore.models import MLP
+from ibcore.train import noise_on
 
 
 def trained_like_mlp(activation="relu", layers=2, seed=0):
@@ -35,9 +37,10 @@ def test_noise_is_log_normal_with_the_layers_alpha():
     layer = bottlenecks(model)[0]
     x = torch.randn(4000, 10)
     state = {k: v.clone() for k, v in model.state_dict().items()}
-    z = metrics.layer_outputs(model, x, 0, noisy=True)
+    z = metrics.layer_outputs(model, x, 0, noisy=True, calibration=x)
+    twin = noisy_copy(model, x)  # the BatchNorm statistics noisy evaluation uses
     with torch.no_grad():
-        f, alpha = model.hidden(x), layer.alpha(x)
+        f, alpha = twin.hidden(x), layer.alpha(x)
     keep = f > 1e-3
     standardised = (torch.log(z[keep] / f[keep]) / alpha[keep]).double()
     assert abs(float(standardised.mean())) < 0.03 and abs(float(standardised.std()) - 1) < 0.03
@@ -46,11 +49,43 @@ def test_noise_is_log_normal_with_the_layers_alpha():
     assert all(torch.equal(v, model.state_dict()[k]) for k, v in state.items())
 
 
+def test_noisy_evaluation_uses_batchnorm_statistics_measured_with_the_noise_on():
+    """Issue 9.1: after a noisy layer, BatchNorm must normalise ε·f(x) with ε·f(x)'s own statistics."""
+    from ibcore.train import fit
+
+    torch.manual_seed(0)
+    x = torch.randn(3000, 10)
+    y = (x[:, 0] + x[:, 1] > 0).long()
+    model = MLP([12, 12], "information", in_features=10, n_classes=2, max_alpha=0.7)
+    fit(model, (x, y), (x, y), beta=0.0, epochs=2, lr=0.05, batch_size=100, progress=False)
+    second = bottlenecks(model)[1]
+    twin = noisy_copy(model, x, seed=1)
+    inputs = []
+    hook = bottlenecks(twin)[1].f.register_forward_hook(lambda m, i, out: inputs.append(out.detach()))
+    torch.manual_seed(2)  # other noise samples than the calibration's
+    with torch.no_grad(), noise_on(twin):
+        twin(x)
+    hook.remove()
+    measured = torch.cat(inputs).double()
+    noisy_norm = bottlenecks(twin)[1].norm
+    assert torch.allclose(noisy_norm.running_mean.double(), measured.mean(0), rtol=0.03, atol=0.03)
+    ratio = noisy_norm.running_var.double() / measured.var(0)  # Monte Carlo: heavy-tailed ε
+    assert (ratio - 1).abs().max() < 0.15 and abs(float(ratio.mean()) - 1) < 0.04
+    # ... and they are not the noise-off statistics fit leaves in the model (those are too small).
+    assert (second.norm.running_var < 0.95 * noisy_norm.running_var).float().mean() > 0.5
+    assert torch.equal(second.norm.running_var, bottlenecks(model)[1].norm.running_var)  # model untouched
+
+
+def test_noisy_layer_outputs_need_the_training_inputs():
+    with pytest.raises(ValueError, match="calibration"):
+        metrics.layer_outputs(trained_like_mlp(), torch.randn(3, 10), noisy=True)
+
+
 def test_layer_outputs_bad_input():
     with pytest.raises(ValueError, match="no bottleneck"):
         metrics.layer_outputs(MLP([4], "binary", in_features=10), torch.randn(3, 10))
     with pytest.raises(ValueError, match="out of range"):
-        metrics.layer_outputs(trained_like_mlp(), torch.randn(3, 10), 5)
+        metrics.layer_outputs(trained_like_mlp(), torch.randn(3, 10), 5, noisy=False)
 
 
 def test_zero_fraction():

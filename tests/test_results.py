@@ -1,4 +1,4 @@
-"""Committed cpu results are reproducible: same config and cache key as the code gives now."""
+"""Committed results are reproducible: same config, data identity, format and cache key as the code gives now."""
 import json
 from pathlib import Path
 
@@ -7,7 +7,12 @@ import pytest
 from ibcore import cache, experiments
 
 RESULTS = sorted(experiments.RESULTS_DIR.glob("*-cpu.json"))
-EXPECTED = ("mnist-width-sweep", "activation-priors", "vae-elbo", "vae-beta")
+EXPECTED = ("mnist-mlp", "mnist-width-sweep", "activation-priors", "vae-elbo", "vae-beta", "cluttered-mnist")
+#: Committed results known to predate the current code, with why; each one's chapter says so.
+#: An entry here is a to-do (issue 9: the faithful Cluttered MNIST rerun), not a pass.
+PENDING_RERUN = {
+    "cluttered-mnist": "made by the format-1 code (β not rescaled to 6,000 images, old localisation score)",
+}
 
 
 def test_the_chapters_results_are_committed():
@@ -16,12 +21,21 @@ def test_the_chapters_results_are_committed():
 
 
 @pytest.mark.parametrize("path", RESULTS, ids=[p.name for p in RESULTS])
-def test_committed_result_matches_the_current_config(path: Path):
+def test_committed_result_matches_the_current_code(path: Path, real_data_root):
     name = path.name[: -len("-cpu.json")]
     result = json.loads(path.read_text())
-    config = experiments.get(name).config("cpu")
     assert result["name"] == name and result["profile"] == "cpu"
-    assert result["config"] == config, "the cpu profile changed since the result was committed: rerun it"
-    assert result["key"] == cache.cache_key(name, config), (
-        f"rerun `python -m ibcore run {name} --profile cpu --output results/{path.name}`")
     assert path.stat().st_size < 400_000  # small files only
+    experiment = experiments.get(name)
+    if name in PENDING_RERUN:
+        assert result.get("format_version", 1) < experiment.format_version, (
+            f"{name} was rerun: remove it from PENDING_RERUN")
+        pytest.xfail(f"{name}: {PENDING_RERUN[name]}")
+    config = experiment.config("cpu")
+    assert result["config"] == config, "the cpu profile changed since the result was committed: rerun it"
+    assert result["format_version"] == experiment.format_version, "the result format changed: rerun it"
+    assert result["data"] == experiment.data(config), "committed on other data than the offline mirror"
+    assert result["key"] == cache.cache_key(name, config, result["data"], experiment.format_version), (
+        f"rerun `python -m ibcore run {name} --profile cpu --output results/{path.name}`")
+    for field in ("commit", "ibcore_version", "torch_version", "device", "seconds"):
+        assert field in result["provenance"]

@@ -1,49 +1,101 @@
-"""The named experiments of chapters 11–13: profiles are sane and the full ones are the paper's recipes."""
+"""Sweeps: trials with stable ids, cached one by one; parallel, killed and resumed, and through submitit."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
 
-from ibcore import experiments
+from ibcore import cache, experiments, sweep
 
-NEW = ("mnist-width-sweep", "activation-priors", "vae-elbo", "vae-beta")
-
-
-def test_registered_with_three_profiles():
-    for name in NEW:
-        assert set(experiments.get(name).profiles) == {"quick", "cpu", "full"}
+TINY = dict(widths=[8], dropouts=["information", "binary"], seeds=[0], epochs=2, lr_drops=[], layers=2)
 
 
-def test_width_sweep_full_is_the_papers_recipe():
-    full = experiments.get("mnist-width-sweep").config("full")
-    assert (full["epochs"], full["lr"], full["momentum"], full["lr_drops"]) == (80, 0.07, 0.9, [30, 70])
-    assert full["layers"] == 3 and len(full["seeds"]) == 3 and max(full["widths"]) == 1024
-    assert full["dropouts"] == ["none", "binary", "lognormal", "information"]
-    assert (full["p"], full["alpha"], full["max_alpha"]) == (0.5, 0.7, 0.7)  # §8: α < 0.7
+def _rows_without_timing(result: dict) -> list[dict]:
+    rows = []
+    for row in result["rows"]:
+        row = {k: v for k, v in row.items() if k != "seconds"}
+        row["history"] = {k: v for k, v in row["history"].items() if k != "seconds"}
+        rows.append(row)
+    return rows
 
 
-@pytest.mark.parametrize("profile", ["quick", "cpu"])
-def test_width_sweep_reduced_profiles_keep_the_comparison(profile):
-    config = experiments.get("mnist-width-sweep").config(profile)
-    full = experiments.get("mnist-width-sweep").config("full")
-    assert config["dropouts"] == full["dropouts"] and len(config["seeds"]) >= 2
-    assert min(config["widths"]) <= 8 and config["widths"] == sorted(config["widths"])
-    assert config["epochs"] < full["epochs"] and all(d < config["epochs"] for d in config["lr_drops"])
+def test_trial_ids_are_stable_and_independent_of_the_rest_of_the_grid():
+    exp = experiments.get("mnist-mlp")
+    data = {"dataset": "MNIST", "sha256": "x"}
+    small = experiments.sweep_trials(exp, exp.config("quick", {"widths": [8]}), data)
+    large = experiments.sweep_trials(exp, exp.config("quick", {"widths": [8, 16]}), data)
+    assert [t.id for t in small] == [t.id for t in large[:len(small)]]
+    assert len({t.id for t in large}) == len(large)
+    other_lr = experiments.sweep_trials(exp, exp.config("quick", {"widths": [8], "lr": 0.01}), data)
+    assert not {t.id for t in other_lr} & {t.id for t in small}
 
 
-def test_vae_full_is_table_one():
-    full = experiments.get("vae-elbo").config("full")
-    assert (full["epochs"], full["lr_drops"], full["k"]) == (300, [30, 120], 1)
-    assert full["latents"] == ["gaussian", "information"] and full["betas"] == [1.0]
-    assert experiments.get("vae-beta").config("cpu")["betas"] == [0.25, 0.5, 1.0, 2.0, 4.0]
-    for profile in ("quick", "cpu", "full"):
-        assert experiments.get("vae-elbo").config(profile)["max_alpha"] == 0.7
+def test_done_trials_are_skipped_and_bad_arguments_refused():
+    computed = []
+    trials = [sweep.Trial("a", "a"), sweep.Trial("b", "b")]
+    ran = sweep.run(lambda trial, device, progress: computed.append(trial.id), trials,
+                    done=lambda trial: trial.id == "a", progress=False)
+    assert computed == ["b"] and [t.id for t in ran] == ["b"]
+    with pytest.raises(ValueError, match="jobs must be >= 1"):
+        sweep.run(lambda *a: None, trials, done=lambda t: False, jobs=0)
+    with pytest.raises(ValueError, match="unknown executor"):
+        sweep.run(lambda *a: None, trials, done=lambda t: False, executor="cloud")
 
 
-def test_activation_priors_compares_both_activations():
-    for profile in ("quick", "cpu", "full"):
-        assert experiments.get("activation-priors").config(profile)["activations"] == ["relu", "softplus"]
+@pytest.mark.slow
+def test_two_jobs_match_one_job_trial_for_trial(fake_mnist_root, monkeypatch, tmp_path):
+    monkeypatch.setenv("IBCORE_DATA", str(fake_mnist_root))
+    monkeypatch.setenv("IBCORE_CACHE", str(tmp_path / "one"))
+    one = experiments.run("mnist-mlp", "quick", progress=False, jobs=1, threads=1, **TINY)
+    monkeypatch.setenv("IBCORE_CACHE", str(tmp_path / "two"))
+    two = experiments.run("mnist-mlp", "quick", progress=False, jobs=2, threads=1, **TINY)
+    assert one["key"] == two["key"] and one["trials"] == two["trials"]
+    assert _rows_without_timing(one) == _rows_without_timing(two)  # bit-identical at equal threads
 
 
-def test_quick_profiles_are_smaller_than_cpu():
-    for name in NEW:
-        quick, cpu = (experiments.get(name).config(p) for p in ("quick", "cpu"))
-        assert quick["epochs"] <= cpu["epochs"]
-        assert 0 < quick["n_train"] and (cpu["n_train"] == 0 or quick["n_train"] <= cpu["n_train"])
+def _cli(*args: str, env: dict, **kwargs) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "ibcore", "run", "mnist-mlp", *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs)
+
+
+@pytest.mark.slow
+def test_a_killed_sweep_recomputes_only_its_unfinished_trials(fake_mnist_root, tmp_path):
+    env = {**os.environ, "IBCORE_DATA": str(fake_mnist_root), "IBCORE_CACHE": str(tmp_path)}
+    settings = ["--set", "widths=[8]", "--set", 'dropouts=["none", "binary"]', "--set", "seeds=[0]",
+                "--set", "epochs=150", "--set", "lr_drops=[]", "--set", "layers=1", "--quiet"]
+    trials = tmp_path / "trials" / "mnist-mlp"
+    checkpoint_dir = tmp_path / "checkpoints" / "mnist-mlp"
+    first = _cli(*settings, env=env, start_new_session=True)
+    deadline = time.time() + 240
+    # Kill once the first trial is done and the second has written a checkpoint: mid-way.
+    while (not list(trials.glob("*.json")) or not list(checkpoint_dir.glob("*.pt"))) \
+            and time.time() < deadline and first.poll() is None:
+        time.sleep(0.01)
+    os.killpg(first.pid, signal.SIGKILL)  # the whole process group, mid-sweep
+    first.wait()
+    finished = list(trials.glob("*.json"))
+    assert len(finished) == 1, "the first trial should have finished before the kill, the second not"
+    stamp = finished[0].stat().st_mtime_ns
+    checkpoints = list(checkpoint_dir.glob("*.pt"))
+    assert checkpoints, "the unfinished trial keeps its per-epoch checkpoint"
+    second = _cli(*settings, env=env)
+    out, _ = second.communicate(timeout=600)
+    assert second.returncode == 0, out
+    assert "2 trials, 1 cached, computing 1" in out
+    assert finished[0].stat().st_mtime_ns == stamp  # the finished trial was not recomputed
+    assert len(list(trials.glob("*.json"))) == 2
+
+
+@pytest.mark.slow
+def test_submitit_local_executor_runs_a_two_trial_sweep(fake_mnist_root, monkeypatch):
+    pytest.importorskip("submitit", reason="pip install -e '.[test]' installs submitit")
+    monkeypatch.setenv("IBCORE_DATA", str(fake_mnist_root))
+    result = experiments.run("mnist-mlp", "quick", progress=False, executor="submitit-local", jobs=2, **TINY)
+    assert [r["dropout"] for r in result["rows"]] == ["information", "binary"]
+    records = [json.loads(cache.trial_path("mnist-mlp", t).read_text()) for t in result["trials"]]
+    assert all(r["row"]["epochs"] == 2 for r in records)
+    assert list(Path(cache.cache_dir(), "submitit").iterdir()), "submitit's logs are kept in the cache"

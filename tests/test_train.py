@@ -97,7 +97,7 @@ def test_larger_beta_means_more_noise():
         model = tiny_model()
         fit(model, train, train, **{**SETTINGS, "beta": beta, "lr_drops": []})
         layer = next(m for m in model.modules() if isinstance(m, InformationDropout))
-        alphas.append(layer.alpha(train[0]).mean().item())
+        alphas.append(layer.alpha(train[0].to(layer.g.weight.device)).mean().item())
     assert alphas[1] > alphas[0] + 0.1
 
 

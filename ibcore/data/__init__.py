@@ -13,6 +13,8 @@ from ibcore.data.root import DataNotFoundError, data_root
 from ibcore.data.mnist_idx import mnist, read_idx
 from ibcore.data.cifar_pickle import cifar10, read_cifar_batch
 from ibcore.data.cluttered import cluttered_mnist, cluttered_mnist_splits
+from ibcore.data.identity import array_digest, identity
 
 __all__ = ["DataNotFoundError", "data_root", "mnist", "read_idx", "cifar10", "read_cifar_batch",
-           "cluttered_mnist", "cluttered_mnist_splits"]
+           "cluttered_mnist", "cluttered_mnist_splits",
+           "array_digest", "identity"]

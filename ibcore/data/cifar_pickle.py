@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ibcore.data.root import data_root, ensure_files
+from ibcore.data.root import CorruptDataError, data_root, ensure_files
 
 FOLDER = "cifar-10-batches-py"
 TRAIN_BATCHES = tuple(f"data_batch_{k}" for k in range(1, 6))
@@ -28,31 +28,55 @@ _ALLOWED_GLOBALS = {
 }
 
 
+class RefusedPickleError(CorruptDataError, pickle.UnpicklingError):
+    """A batch file names a global other than those numpy needs: refused, never executed."""
+
+
+class _RefusedGlobal(pickle.UnpicklingError):
+    pass
+
+
 class _ArraysOnlyUnpickler(pickle.Unpickler):
     """Unpickler that builds numpy arrays, lists, dicts, bytes, str and ints, and nothing else."""
 
     def find_class(self, module: str, name: str):
         if (module, name) in _ALLOWED_GLOBALS:
             return super().find_class(module, name)
-        raise pickle.UnpicklingError(
+        raise _RefusedGlobal(
             f"refused to load global {module}.{name}: CIFAR batches may only contain numpy arrays, "
             "lists, bytes and ints")
 
 
 def read_cifar_batch(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
-    """One CIFAR-10 batch file → ``(uint8 [n, 3, 32, 32], int64 [n])``, sizes checked."""
+    """One CIFAR-10 batch file → ``(uint8 [n, 3, 32, 32], int64 [n])``, sizes checked.
+
+    A file that is not a CIFAR-10 batch (truncated, garbage, a pickle of
+    anything else) raises :class:`~ibcore.data.root.CorruptDataError` (a
+    ``ValueError``) naming the file and saying to delete it and download it
+    again; one naming a forbidden global raises :class:`RefusedPickleError`,
+    which is both that and a :class:`pickle.UnpicklingError`.
+    """
     path = Path(path)
     with open(path, "rb") as f:
-        batch = _ArraysOnlyUnpickler(io.BytesIO(f.read()), encoding="bytes").load()
+        raw = f.read()
+    try:
+        batch = _ArraysOnlyUnpickler(io.BytesIO(raw), encoding="bytes").load()
+    except _RefusedGlobal as err:
+        raise RefusedPickleError(path, str(err)) from None
+    except Exception as err:  # truncated or garbage bytes fail in many ways: EOFError, UnpicklingError, …
+        raise CorruptDataError(path, f"not a readable pickle ({type(err).__name__}: {err})") from None
     if not isinstance(batch, dict) or b"data" not in batch or b"labels" not in batch:
-        raise ValueError(f"{path}: not a CIFAR-10 batch (expected a dict with b'data' and b'labels')")
-    data, labels = np.asarray(batch[b"data"]), np.asarray(batch[b"labels"], dtype=np.int64)
+        raise CorruptDataError(path, "not a CIFAR-10 batch (expected a dict with b'data' and b'labels')")
+    try:
+        data, labels = np.asarray(batch[b"data"]), np.asarray(batch[b"labels"], dtype=np.int64)
+    except (TypeError, ValueError, OverflowError) as err:
+        raise CorruptDataError(path, f"not a CIFAR-10 batch ({type(err).__name__}: {err})") from None
     if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
-        raise ValueError(f"{path}: expected uint8 data of shape [n, 3072], got {data.dtype} {data.shape}")
+        raise CorruptDataError(path, f"expected uint8 data of shape [n, 3072], got {data.dtype} {data.shape}")
     if labels.shape != (data.shape[0],):
-        raise ValueError(f"{path}: {data.shape[0]} images but {labels.shape[0]} labels")
+        raise CorruptDataError(path, f"{data.shape[0]} images but labels of shape {labels.shape}")
     if labels.size and (labels.min() < 0 or labels.max() > 9):
-        raise ValueError(f"{path}: labels must be in 0-9")
+        raise CorruptDataError(path, "labels must be in 0-9")
     return data.reshape(-1, 3, 32, 32), labels
 
 

@@ -12,6 +12,17 @@ class DataNotFoundError(FileNotFoundError):
     """Data files are missing and could not be downloaded; the message names folder and files."""
 
 
+class CorruptDataError(ValueError):
+    """A data file exists but cannot be read as what it should be; the message names it and the fix."""
+
+    def __init__(self, path: str | os.PathLike, problem: str) -> None:
+        self.path = Path(path)
+        super().__init__(
+            f"{self.path}: {problem}. The file is corrupt or incomplete (an interrupted download or copy?): "
+            "delete it and run again, so that it is downloaded afresh, or re-run whatever prepared this "
+            f"data folder ({ENV_VAR}).")
+
+
 def data_root(root: str | os.PathLike | None = None) -> Path:
     """The data root: ``root`` if given, else ``$IBCORE_DATA``, else ``~/.cache/ibcore/data``."""
     if root is not None:

@@ -1,0 +1,93 @@
+"""What the experiment families share: the training recipe, β at reduced scale, MNIST, tables."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from ibcore.experiments.registry import Config, TrialRun
+
+#: Settings of a profile that are the training recipe, passed to ``fit`` when the profile has them.
+RECIPE_KEYS = ("epochs", "lr", "momentum", "nesterov", "lr_drops", "weight_decay", "batch_size", "optimizer",
+               "recalibration_size", "precision", "compile")
+#: How a run executes, in every profile (part of the cache key): fp32/bf16 and torch.compile.
+EXECUTION = dict(precision="fp32", compile=False)
+
+
+def fit_trial(model, train, test, config: Config, run: TrialRun, **settings) -> dict:
+    """:func:`ibcore.train.fit` with the profile's recipe, the trial's checkpoint, progress and
+    device; ``settings`` give β, seed, objective, …"""
+    from ibcore.train import fit
+
+    return fit(model, train, test, **{k: config[k] for k in RECIPE_KEYS if k in config},
+               checkpoint=run.checkpoint, progress=run.progress, device=run.device, **settings)
+
+
+def beta_used(beta: float, n_train: int, paper_n_train: int) -> float:
+    """The β a run on ``n_train`` images uses to weigh the KL per example as the paper's ``beta``
+    does on ``paper_n_train`` (Lz is divided by N_train, eq. 3): β · n / N_paper."""
+    if not beta >= 0:
+        raise ValueError(f"beta must be >= 0, got {beta!r}")
+    return beta * n_train / paper_n_train
+
+
+def check_betas(betas) -> None:
+    if any(not b >= 0 for b in betas):
+        raise ValueError(f"beta must be >= 0, got {list(betas)!r}")
+
+
+def mnist_split(config: Config) -> tuple[tuple, tuple]:
+    """MNIST train/test tensors, cut to ``n_train``/``n_test`` examples when those are > 0."""
+    from ibcore.data import mnist
+
+    train, test = mnist(train=True), mnist(train=False)
+    if config.get("n_train"):
+        train = tuple(t[:config["n_train"]] for t in train)
+    if config.get("n_test"):
+        test = tuple(t[:config["n_test"]] for t in test)
+    return train, test
+
+
+def mnist_identity(config: Config) -> dict:
+    """The identity of the MNIST split a config uses (sizes and a hash of the arrays)."""
+    from ibcore.data import identity
+
+    return identity("MNIST", *mnist_split(config))
+
+
+def grid(config: Config, **axes: str) -> list[dict]:
+    """The product of the config's lists named by ``axes`` (setting name → config key), in order."""
+    from itertools import product
+
+    names = list(axes)
+    return [dict(zip(names, values)) for values in product(*(config[axes[n]] for n in names))]
+
+
+#: Column order of the tables of results that carry a ``summary`` (JSON files sort their keys).
+SUMMARY_COLUMNS = ("activation", "prior", "latent", "beta", "seed", "epochs", "test_error", "test_elbo",
+                   "test_reconstruction", "test_kl", "active_units", "zero_fraction", "ks", "qq_r2",
+                   "unit_ks_median", "seconds")
+
+
+def summary_table(result: Mapping[str, Any]):
+    """A pandas DataFrame of a result's rows: mean and spread of the final test error per group.
+
+    Rows are grouped by every setting that varies except the seed. A result
+    that carries its own ``summary`` (a list of flat dicts) is shown as that.
+    """
+    import pandas as pd  # imported here to keep ibcore's import light
+
+    if "summary" in result:
+        frame = pd.DataFrame(result["summary"])
+        first = [c for c in SUMMARY_COLUMNS if c in frame]
+        return frame[first + [c for c in frame if c not in first]].round(4)
+
+    frame = pd.DataFrame([{k: v for k, v in row.items() if k != "history"} for row in result["rows"]])
+    frame["test_error_%"] = 100 * frame["test_error"]
+    frame["train_error_%"] = 100 * frame["train_error"]
+    keys = [c for c in ("dropout", "width") if c in frame and frame[c].nunique() > 1] or ["dropout"]
+    if "beta" in frame and frame.groupby(keys)["beta"].nunique().max() > 1:  # β is a grid axis
+        keys.append("beta")
+    return (frame.groupby(keys, sort=False)
+            .agg(test_error_pct=("test_error_%", "mean"), test_error_sd=("test_error_%", "std"),
+                 train_error_pct=("train_error_%", "mean"), seeds=("seed", "nunique"),
+                 epochs=("epochs", "first"), seconds=("seconds", "sum"))
+            .round(3))

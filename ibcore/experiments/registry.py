@@ -1,0 +1,182 @@
+"""The registry of experiments and :func:`run`, which turns one into a sweep of cached trials.
+
+An :class:`Experiment` says what it reproduces, its ``quick``/``cpu``/``full`` configs, the
+identity of its data, how its grid splits into independent trials, how to run one trial,
+and how to combine the trials' rows into one result.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any, Callable, Mapping, NamedTuple
+
+from ibcore import cache, sweep
+
+PROFILES = ("quick", "cpu", "full")
+#: Committed result files of cpu/full runs, in the repository (not in an installed wheel).
+RESULTS_DIR = Path(__file__).resolve().parents[2] / "results"
+
+Config = dict[str, Any]
+
+
+class TrialRun(NamedTuple):
+    """What a trial's runner gets besides the config and its settings."""
+
+    checkpoint: Path
+    progress: bool
+    device: str | None
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A named experiment: what it reproduces, its configs per profile, and how to run it.
+
+    ``trials(config)`` lists the settings of each independent training (one dict each);
+    ``grid`` names the config keys those settings are drawn from (so adding a width does not
+    change the id of the other trials); ``run_trial(config, settings, run)`` trains and
+    measures one and returns its row; ``combine(config, rows)`` makes the result (by default
+    ``{"rows": rows}``); ``data(config)`` gives the data's identity
+    (:func:`ibcore.data.identity`). Bump ``format_version`` whenever the rows change shape
+    or meaning: cached and committed results of the old format then count as stale.
+    """
+
+    name: str
+    reproduces: str
+    profiles: Mapping[str, Config]
+    trials: Callable[[Config], list[dict]]
+    run_trial: Callable[[Config, dict, TrialRun], dict]
+    data: Callable[[Config], dict]
+    grid: tuple[str, ...] = ()
+    combine: Callable[[Config, list[dict]], dict] | None = None
+    format_version: int = 1
+
+    def config(self, profile: str, overrides: Mapping[str, Any] | None = None) -> Config:
+        """The profile's config with ``overrides`` applied; unknown keys or types raise ValueError."""
+        if profile not in self.profiles:
+            raise ValueError(f"unknown profile {profile!r} for {self.name}; allowed: {', '.join(self.profiles)}")
+        config = json.loads(json.dumps(self.profiles[profile]))  # deep copy, JSON types only
+        for key, value in (overrides or {}).items():
+            if key not in config:
+                raise ValueError(f"{self.name} has no setting {key!r}; settings: {', '.join(sorted(config))}")
+            config[key] = _coerce(key, value, config[key])
+        return config
+
+
+def _coerce(key: str, value: Any, default: Any) -> Any:
+    """Check an override against the default's type (ints are accepted where floats are)."""
+    if isinstance(default, bool) or default is None:
+        ok = isinstance(value, type(default)) if default is not None else True
+    elif isinstance(default, float):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    else:
+        ok = isinstance(value, type(default)) and not isinstance(value, bool)
+    if not ok:
+        raise ValueError(f"setting {key!r} must be like {default!r} ({type(default).__name__}), got {value!r}")
+    return value
+
+
+REGISTRY: dict[str, Experiment] = {}
+
+
+def register(experiment: Experiment) -> Experiment:
+    missing = set(PROFILES) - set(experiment.profiles)
+    if missing:
+        raise ValueError(f"{experiment.name} lacks profiles {sorted(missing)}")
+    REGISTRY[experiment.name] = experiment
+    return experiment
+
+
+def get(name: str) -> Experiment:
+    if name not in REGISTRY:
+        raise ValueError(f"unknown experiment {name!r}; known: {', '.join(sorted(REGISTRY))}")
+    return REGISTRY[name]
+
+
+def names() -> list[str]:
+    return sorted(REGISTRY)
+
+
+def _trial_label(settings: Mapping[str, Any]) -> str:
+    return "-".join(f"{k}{v}" for k, v in settings.items())
+
+
+def sweep_trials(experiment: Experiment, config: Config, data: Mapping[str, Any]) -> list[sweep.Trial]:
+    """The experiment's grid as trials with stable ids."""
+    shared = {k: v for k, v in config.items() if k not in experiment.grid}
+    return [sweep.Trial(cache.trial_key(experiment.name, shared, settings, data, experiment.format_version),
+                        _trial_label(settings), settings)
+            for settings in experiment.trials(config)]
+
+
+def compute_trial(name: str, config: Config, trial: sweep.Trial, device: str | None, progress: bool) -> None:
+    """Train and measure one trial and cache its row (skipped if another process already did).
+
+    Module-level, so that worker processes and Slurm jobs can unpickle it by reference.
+    """
+    import torch
+
+    experiment = get(name)
+    path = cache.trial_path(name, trial.id)
+    with cache.lock(path):
+        if path.exists():
+            return
+        checkpoint = cache.checkpoint_path(name, trial.id)
+        t0 = time.perf_counter()
+        row = experiment.run_trial(config, dict(trial.settings), TrialRun(checkpoint, progress, device))
+        resolved = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        cache.write_json(path, {"id": trial.id, "settings": dict(trial.settings), "row": row,
+                                "provenance": cache.provenance(resolved, time.perf_counter() - t0)})
+        checkpoint.unlink(missing_ok=True)
+
+
+def run(name: str, profile: str = "quick", *, use_cache: bool = True, progress: bool = True, jobs: int = 1,
+        executor: str = "local", slurm: sweep.SlurmOptions | None = None, threads: int | None = None,
+        **overrides: Any) -> dict:
+    """Run (or load from the cache) experiment ``name`` in ``profile`` with ``overrides``.
+
+    The grid runs as a sweep of independent, individually cached trials (``jobs`` at a time,
+    see :func:`ibcore.sweep.run`). The result is a dict with at least ``name``, ``profile``,
+    ``config``, ``key`` (the cache key), ``format_version``, ``data`` (the data's identity),
+    ``rows``, ``trials`` (their ids), ``seconds`` and ``provenance``. Interrupted runs resume:
+    finished trials are read back and each running trial checkpoints every epoch.
+    """
+    experiment = get(name)
+    config = experiment.config(profile, overrides)
+    data = experiment.data(config)
+    key = cache.cache_key(name, config, data, experiment.format_version)
+    if use_cache and (hit := cache.load(name, key)) is not None:
+        return hit
+    trials = sweep_trials(experiment, config, data)
+    if not use_cache:
+        for trial in trials:
+            cache.trial_path(name, trial.id).unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    sweep.run(partial(compute_trial, name, config), trials, jobs=jobs, executor=executor, slurm=slurm,
+              progress=progress, name=name, threads=threads,
+              done=lambda trial: cache.trial_path(name, trial.id).exists())
+    records = [cache.read_json(cache.trial_path(name, trial.id)) for trial in trials]
+    rows = [record["row"] for record in records]
+    result = experiment.combine(config, rows) if experiment.combine else {"rows": rows}
+    devices = sorted({record["provenance"]["device"] for record in records})
+    seconds = time.perf_counter() - t0
+    provenance = cache.provenance(None, seconds)
+    provenance.update(device=", ".join(devices),
+                      trial_seconds=round(sum(r["provenance"]["seconds"] for r in records), 2))
+    result.update(name=name, profile=profile, config=config, key=key, format_version=experiment.format_version,
+                  data=data, trials=[trial.id for trial in trials], ibcore_version=provenance["ibcore_version"],
+                  seconds=seconds, provenance=provenance)
+    cache.save(name, key, result)
+    return result
+
+
+def committed(name: str, profiles: tuple[str, ...] = ("full", "cpu")) -> dict | None:
+    """The best committed result of ``name`` (``results/NAME-PROFILE.json``, full before cpu), or None."""
+    for profile in profiles:
+        path = RESULTS_DIR / f"{name}-{profile}.json"
+        if path.exists():
+            return cache.read_json(path)
+    return None

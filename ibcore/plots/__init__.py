@@ -1,0 +1,33 @@
+"""The book's figures: one seaborn style, every figure labelled with its provenance.
+
+Each public ``plot_*`` function takes results (plain dicts/arrays from
+``ibcore.experiments`` or ``ibcore.metrics``) and returns a matplotlib Figure.
+Every figure that shows a trained model carries a caption line made by
+:func:`provenance`, e.g. "quick profile · 3 epochs · 22,699 MNIST train images".
+Text is never smaller than matplotlib's "small" (10 pt, ≥ 10 px at 80 dpi).
+
+One module per family of figures, every public name re-exported here:
+
+* :mod:`~ibcore.plots.style`: the style, :data:`PALETTE` and the provenance line;
+* :mod:`~ibcore.plots.theory`: chapters 01–03 and 20 (IB curve, KL priors, TC, Gaussian dropout);
+* :mod:`~ibcore.plots.mnist`: training curves, error vs width (Fig. 3a), activation priors (Fig. 1);
+* :mod:`~ibcore.plots.vae`: the VAE of §7 (images, ELBO, β frames);
+* :mod:`~ibcore.plots.cluttered`: Cluttered MNIST, KL maps and localisation (Fig. 2).
+"""
+from ibcore.plots.cluttered import plot_cluttered_samples, plot_kl_maps, plot_localisation
+from ibcore.plots.mnist import (METHOD_LABELS, METHOD_STYLES, plot_activation_priors, plot_error_vs_width,
+                                plot_training_curves, width_table)
+from ibcore.plots.style import PALETTE, SMALLEST, add_provenance, provenance, result_provenance, use_style
+from ibcore.plots.theory import (plot_dropout_bound, plot_dropout_density, plot_ib_curve, plot_ib_frame,
+                                 plot_kl_priors, plot_stochastic_advantage, plot_tc_check)
+from ibcore.plots.vae import plot_vae_beta_frame, plot_vae_elbo, plot_vae_images, vae_beta_frames
+
+__all__ = [
+    "PALETTE", "SMALLEST", "use_style", "provenance", "add_provenance", "result_provenance",
+    "plot_ib_curve", "plot_ib_frame", "plot_stochastic_advantage", "plot_kl_priors", "plot_tc_check",
+    "plot_dropout_bound", "plot_dropout_density",
+    "METHOD_LABELS", "METHOD_STYLES", "plot_training_curves", "width_table", "plot_error_vs_width",
+    "plot_activation_priors",
+    "plot_vae_images", "plot_vae_elbo", "plot_vae_beta_frame", "vae_beta_frames",
+    "plot_kl_maps", "plot_localisation", "plot_cluttered_samples",
+]

@@ -1,0 +1,213 @@
+"""Cluttered MNIST figures (§8, Fig. 2; chapter 14): inputs, KL maps per β, localisation scores.
+
+Geometry as in :mod:`ibcore.metrics.maps`: pixel ``p`` spans ``[p, p + 1)``; a map cell
+is drawn centred on its receptive-field centre ``0.5 + i · jump``, so the digit box
+(``(x0, y0, x1, y1)``, end-exclusive pixels) can be drawn on every map where the
+localisation score sees it.
+"""
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.lines import Line2D
+
+from ibcore.cache import decode_array
+from ibcore.plots.style import SMALLEST, add_provenance, result_provenance, use_style
+
+_BOX_COLOUR = "cyan"
+#: Font size of the KL-map frames, which the β slider renders at 60 dpi: 12 pt is 10 px there.
+_FRAME_FONT = "medium"
+
+
+def _box(ax: plt.Axes, box: Sequence[float], colour: str = _BOX_COLOUR) -> None:
+    x0, y0, x1, y1 = box
+    ax.add_patch(plt.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, color=colour, lw=1.2))
+
+
+def _layer_vmax(result: Mapping, layer: int, quantile: float) -> float:
+    """One colour-scale top per layer, shared by every β: a high quantile of the stored maps of all rows."""
+    values = np.concatenate([np.ravel(decode_array(row["maps"][layer])) for row in result["rows"]])
+    top = float(np.quantile(values, quantile)) if values.size else 0.0
+    return top if top > 0 else (float(values.max(initial=0.0)) or 1.0)
+
+
+def _ticks(vmax: float, scale: str) -> list[float]:
+    """At most four colour-bar ticks that do not collide at 12 pt on a 2-inch bar: 0 and decades (log)."""
+    if scale == "linear":
+        return list(matplotlib.ticker.MaxNLocator(3).tick_values(0, vmax))
+    top = int(np.floor(np.log10(vmax)))
+    return [0.0] + [10.0 ** k for k in range(top - 2, top + 1) if 10.0 ** k >= vmax / 300]
+
+
+def _layer_indices(layers: int | Sequence[int] | None, n_layers: int) -> list[int]:
+    if layers is None:
+        return list(range(n_layers))
+    if isinstance(layers, int):
+        return list(range(min(layers, n_layers)))
+    indices = [k - 1 for k in layers]
+    if any(not 0 <= k < n_layers for k in indices):
+        raise ValueError(f"layers are numbered 1 to {n_layers}, got {list(layers)!r}")
+    return indices
+
+
+def plot_kl_maps(result: Mapping, beta: float, layers: int | Sequence[int] | None = None, *,
+                 scale: str = "log", quantile: float = 0.995) -> plt.Figure:
+    """Fig. 2 for one β: each example test image and the KL maps of its dropout layers.
+
+    ``layers``: None for all (layers 1–4 of All-CNN-96), an int for the first
+    ``layers``, or a list of layer numbers (1-based). Each map shows the KL per
+    location (nats, summed over channels; brighter = more information let through),
+    each cell centred on its receptive field's centre, with the digit's box in cyan.
+    Every layer has ONE colour scale shared by all β of the result (vmin 0, vmax the
+    ``quantile`` of that layer's stored maps over all rows; brighter values saturate),
+    so frames of a β slider compare. ``scale="log"`` (default) is linear below
+    vmax/1000 and logarithmic above: the maps of β = 0 are ~100× those of β ≥ 0.25,
+    and on a linear shared scale the structure of the latter would be black;
+    ``scale="linear"`` gives the plain linear scale.
+    """
+    if scale not in ("log", "linear"):
+        raise ValueError(f"scale must be 'log' or 'linear', got {scale!r}")
+    row = next((r for r in result["rows"] if r["beta"] == beta), None)
+    if row is None:
+        raise ValueError(f"no run with beta={beta}; betas: {[r['beta'] for r in result['rows']]}")
+    use_style()
+    chosen = _layer_indices(layers, len(row["maps"]))
+    images = decode_array(result["examples"]["images"])
+    boxes = result["examples"]["boxes"]
+    size = images.shape[-1]
+    n = len(images)
+    fig = plt.figure(figsize=(2.2 * (1 + len(chosen)), 2.2 * n + 1.5))
+    grid = fig.add_gridspec(n + 1, 1 + len(chosen), height_ratios=[1] * n + [0.07], hspace=0.12, wspace=0.08)
+    cmap = matplotlib.colormaps["magma"]
+    panels = []
+    for i, (image, box) in enumerate(zip(images, boxes)):
+        ax = fig.add_subplot(grid[i, 0])
+        panels.append(ax)
+        ax.imshow(image, cmap="gray", vmin=0, vmax=1, extent=(0, size, size, 0))
+        _box(ax, box)
+        if i == 0:
+            ax.set_title("input (digit box)", fontsize=_FRAME_FONT)
+    for j, layer in enumerate(chosen, start=1):
+        maps = decode_array(row["maps"][layer])
+        h = maps.shape[-1]
+        vmax = _layer_vmax(result, layer, quantile)
+        norm = (matplotlib.colors.SymLogNorm(linthresh=vmax / 1000, vmin=0, vmax=vmax) if scale == "log"
+                else matplotlib.colors.Normalize(vmin=0, vmax=vmax))
+        left = 0.5 - size / h / 2  # cell i spans its receptive-field centre 0.5 + i·jump ± jump/2
+        extent = (left, left + size, left + size, left)
+        for i in range(n):
+            ax = fig.add_subplot(grid[i, j])
+            panels.append(ax)
+            shown = ax.imshow(maps[i], cmap=cmap, norm=norm, extent=extent, interpolation="nearest")
+            _box(ax, boxes[i])
+            ax.set(xlim=extent[:2], ylim=extent[2:])
+            if i == 0:
+                ax.set_title(f"layer {layer + 1}: {h}×{h}", fontsize=_FRAME_FONT)
+        cax = fig.add_subplot(grid[n, j].subgridspec(1, 3, width_ratios=[0.08, 0.84, 0.08])[0, 1])
+        bar = fig.colorbar(shown, cax=cax, orientation="horizontal",
+                           extend="max" if maps.max() > vmax else "neither", ticks=_ticks(vmax, scale))
+        bar.ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{float(f'{v:.2g}'):g}"))
+        bar.ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+        bar.set_label("KL (nats per location)", fontsize=_FRAME_FONT)
+        bar.ax.tick_params(labelsize=_FRAME_FONT)
+    for ax in panels:
+        ax.set_xticks([]), ax.set_yticks([])
+        ax.grid(False)
+    height = fig.get_figheight()
+    fig.suptitle(f"β = {beta:g} · test error {100 * row['test_error']:.1f} % · one colour scale per layer "
+                 f"for all β ({scale})", fontsize=_FRAME_FONT, y=1 - 0.12 / height, va="top")
+    fig.subplots_adjust(left=0.02, right=0.98, top=1 - 0.75 / height, bottom=0.8 / height)
+    return add_provenance(fig, result_provenance(result), fontsize=_FRAME_FONT)
+
+
+def _scores(rows: Sequence[Mapping], key: str, layer: int) -> list[dict] | None:
+    """Per-row score dicts of ``layer`` under ``key`` ("localisation", "ink_localisation"), or None."""
+    found = [row.get(key) for row in rows]
+    if any(f is None or len(f) <= layer for f in found):
+        return None
+    return [f[layer] for f in found]
+
+
+def _series(scores: Sequence[Mapping] | None, name: str, factor: float = 1.0) -> list[float] | None:
+    if scores is None or any(name not in s for s in scores):
+        return None
+    return [factor * s[name] if s[name] is not None else float("nan") for s in scores]
+
+
+def plot_localisation(result: Mapping) -> plt.Figure:
+    """How well each layer's KL map localises the digit, vs β (the claim of Fig. 2, measured).
+
+    Top row: images whose KL-map argmax lies inside the digit box (%, ties counted
+    fractionally); bottom row: share of the map's mass in the box ÷ share of the cells
+    in the box (1 = chance). Beside the KL map (blue): the ink baseline (orange, the
+    input's own brightness pooled to the same grid; ``ink_localisation`` of the rows or
+    of the result) and chance (grey). Dashed: the same with the cells within the
+    border margin left out. Older results without ink or margin scores plot what they have.
+    """
+    rows = sorted(result.get("rows") or [], key=lambda r: r["beta"])
+    if not rows:
+        raise ValueError("the result has no rows to plot")
+    if "ink_localisation" in result and not any("ink_localisation" in r for r in rows):
+        rows = [{**r, "ink_localisation": result["ink_localisation"]} for r in rows]
+    use_style()
+    betas = [r["beta"] for r in rows]
+    n_layers = len(rows[0]["localisation"])
+    fig, axes = plt.subplots(2, n_layers, figsize=(2.6 * n_layers + 0.9, 6.6), sharex=True, sharey="row",
+                             squeeze=False)
+    margin = rows[0]["localisation"][0].get("margin")
+    border = f"border excluded ({margin:g} px)" if margin is not None else "border excluded"
+    styles = {  # label: (source key, colour, line style, marker)
+        "KL map": ("localisation", "C0", "-", "o"), f"KL map, {border}": ("localisation", "C0", "--", "s"),
+        "ink baseline": ("ink_localisation", "C1", "-", None), f"ink, {border}": ("ink_localisation", "C1", "--", None),
+        "chance": ("localisation", "0.4", ":", None), f"chance, {border}": ("localisation", "0.4", "-.", None),
+    }
+    drawn: dict[str, Line2D] = {}
+    for layer in range(n_layers):
+        ax_hit, ax_mass = axes[0, layer], axes[1, layer]
+        for label, (key, colour, ls, marker) in styles.items():
+            suffix = "_margin" if border in label else ""
+            scores = _scores(rows, key, layer)
+            kw = dict(color=colour, ls=ls, marker=marker, markersize=5, lw=1.8 if key == "localisation" else 1.4,
+                      markerfacecolor="white" if suffix else colour)
+            name = "argmax_chance" if label.startswith("chance") else "argmax_in_box"
+            hit = _series(scores, name + suffix, 100)
+            if hit is not None:
+                drawn[label], = ax_hit.plot(betas, hit, **kw)
+            if label.startswith("chance"):
+                if not suffix:
+                    ax_mass.axhline(1.0, **{k: v for k, v in kw.items() if k in ("color", "ls", "lw")})
+                continue
+            mass = _series(scores, "mass_ratio" + suffix)
+            if mass is not None:
+                ax_mass.plot(betas, mass, **kw)
+        size = rows[0]["map_sizes"][layer]
+        ax_hit.set_title(f"layer {layer + 1} ({size}×{size})")
+        ax_mass.set_xlabel("β")
+        ax_mass.set_xticks(betas, [f"{b:g}" for b in betas])
+    axes[0, 0].set_ylabel("argmax inside the box\n(% of test images)")
+    axes[1, 0].set_ylabel("mass share in box ÷\narea share (1 = chance)")
+    axes[0, 0].set_ylim(bottom=0)
+    axes[1, 0].set_ylim(bottom=0)
+    height = fig.get_figheight()
+    legend_rows = -(-len(drawn) // 3)
+    fig.legend(list(drawn.values()), list(drawn), loc="lower center", ncol=3, fontsize=SMALLEST,
+               bbox_to_anchor=(0.5, 0.25 / height), frameon=False)
+    fig.tight_layout(rect=(0, (0.4 + 0.25 * legend_rows) / height, 1, 1))
+    return add_provenance(fig, result_provenance(result))
+
+
+def plot_cluttered_samples(x, labels, boxes) -> plt.Figure:
+    """Cluttered MNIST inputs with each digit's box in red and its label as title."""
+    use_style()
+    fig, axes = plt.subplots(1, len(x), figsize=(1.8 * len(x), 2.1), squeeze=False)
+    for ax, image, label, (x0, y0, x1, y1) in zip(axes[0], x[:, 0], labels.tolist(), boxes.tolist()):
+        ax.imshow(image, cmap="gray", vmin=0, vmax=1)
+        ax.add_patch(plt.Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, color="red", lw=1))
+        ax.set_title(f"label {label}", fontsize=SMALLEST)
+        ax.set_xticks([]), ax.set_yticks([])
+        ax.grid(False)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,154 @@
+"""MNIST figures: training curves (ch. 10), error vs width (§8 Fig. 3a, ch. 11),
+activation priors (§6 Fig. 1, ch. 12)."""
+from __future__ import annotations
+
+from typing import Mapping
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import seaborn as sns
+
+from ibcore.plots.style import PALETTE, SMALLEST, add_provenance, provenance, result_provenance, use_style
+
+METHOD_LABELS = {"none": "no dropout", "binary": "binary dropout", "lognormal": "log-normal (fixed α)",
+                 "information": "Information Dropout"}
+#: (colour, marker) per method: distinct in colour and in shape.
+METHOD_STYLES = {"none": ("0.45", "s"), "binary": ("#de8f05", "v"), "lognormal": ("#029e73", "^"),
+                 "information": ("#0173b2", "o")}
+
+
+def plot_training_curves(result: dict) -> plt.Figure:
+    """Test error and KL term per epoch, one colour per dropout kind (``mnist-mlp``-style results).
+
+    ``result["rows"]`` holds one trained model each, with ``dropout``, ``hidden``
+    and ``history`` (per-epoch ``test_error`` and ``lz``). Seeds of the same
+    dropout kind and widths are drawn as thin lines around their mean.
+    The right panel shows the KL term as nats per training image, N_train · Lz.
+    """
+    rows = result.get("rows") or []
+    if not rows:
+        raise ValueError("result has no rows to plot")
+    use_style()
+    n_train = result["data"]["n_train"]
+    several_widths = len({tuple(row["hidden"]) for row in rows}) > 1
+    groups: dict[str, list[dict]] = {}
+    for row in rows:
+        label = row["dropout"] + (f" {'×'.join(map(str, row['hidden']))}" if several_widths else "")
+        groups.setdefault(label, []).append(row)
+
+    fig, (ax_err, ax_kl) = plt.subplots(1, 2, figsize=(9, 3.6))
+    colours = sns.color_palette(PALETTE, len(groups))
+    for colour, (label, members) in zip(colours, groups.items()):
+        errors = [[100 * e for e in row["history"]["test_error"]] for row in members]
+        kls = [[n_train * v for v in row["history"]["lz"]] for row in members]
+        _plot_runs(ax_err, errors, colour, label)
+        if any(any(curve) for curve in kls):  # binary/no dropout have no KL term
+            _plot_runs(ax_kl, kls, colour, label)
+    ax_err.set(xlabel="epoch", ylabel="test error (%)", title="test error (noise off)")
+    ax_kl.set(xlabel="epoch", ylabel="N_train · Lz (nats / image)",
+              title="KL term, a bound on the information in z")
+    ax_err.legend(title="dropout", fontsize=SMALLEST)
+    if ax_kl.lines:
+        ax_kl.legend(fontsize=SMALLEST)
+    else:
+        ax_kl.text(0.5, 0.5, "no KL term in these runs", ha="center", va="center", transform=ax_kl.transAxes)
+    for ax in (ax_err, ax_kl):
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    epochs = max(row["epochs"] for row in rows)
+    add_provenance(fig, provenance(result["profile"], epochs=epochs, n_train=n_train,
+                                   dataset=result["data"]["dataset"]))
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    return fig
+
+
+def _plot_runs(ax: plt.Axes, curves: list[list[float]], colour, label: str) -> None:
+    """The mean of per-epoch curves (one per seed) as a line with markers, each seed thin behind it."""
+    n_epochs = min(map(len, curves))
+    epochs = range(1, n_epochs + 1)
+    mean = [sum(curve[i] for curve in curves) / len(curves) for i in range(n_epochs)]
+    ax.plot(epochs, mean, color=colour, marker="o", markersize=3, label=label)
+    if len(curves) > 1:
+        for curve in curves:
+            ax.plot(epochs, curve[:n_epochs], color=colour, linewidth=0.6, alpha=0.5)
+
+
+def width_table(result: Mapping) -> "pd.DataFrame":
+    """Test error (%) per method × width: mean, standard deviation, min and max over seeds."""
+    import pandas as pd
+
+    frame = pd.DataFrame([{k: r[k] for k in ("width", "dropout", "seed", "test_error")}
+                          for r in result["rows"]])
+    frame["test_error"] *= 100
+    return frame.groupby(["dropout", "width"], sort=False)["test_error"].agg(
+        ["mean", "std", "min", "max", "count"]).round(2)
+
+
+def plot_error_vs_width(result: Mapping, ax: plt.Axes | None = None) -> plt.Figure:
+    """Fig. 3a: test error (%) vs hidden width, log-x, one line per dropout method.
+
+    Lines are the mean over seeds; the band spans the lowest to the highest seed.
+    """
+    if not result.get("rows"):
+        raise ValueError("the result has no rows to plot")
+    use_style()
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.4, 4.2))
+    table = width_table(result).reset_index()
+    palette = sns.color_palette(PALETTE)
+    for i, (method, part) in enumerate(table.groupby("dropout", sort=False)):
+        colour, marker = METHOD_STYLES.get(method, (palette[i % len(palette)], "o"))
+        ax.plot(part["width"], part["mean"], marker=marker, color=colour, label=METHOD_LABELS.get(method, method))
+        ax.fill_between(part["width"], part["min"], part["max"], color=colour, alpha=0.2, lw=0)
+    ax.set(xscale="log", yscale="log", xlabel="hidden units per layer (3 layers)",
+           ylabel="test error (%)", title=f"MNIST error vs width ({int(table['count'].max())} seeds, band = range)")
+    widths = sorted(table["width"].unique())
+    ax.set_xticks(widths, [str(w) for w in widths])
+    ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+    ax.yaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+    ax.yaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+    ax.legend(fontsize=SMALLEST)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    return add_provenance(fig, result_provenance(result))
+
+
+def _density(hist: Mapping) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(edges, bin centres, density of log z among the positive values) of a stored histogram."""
+    edges, counts = np.asarray(hist["edges"]), np.asarray(hist["counts"], dtype=float)
+    widths = np.diff(edges)
+    return edges, edges[:-1] + widths / 2, counts / max(counts.sum(), 1) / widths
+
+
+def _normal_pdf(x: np.ndarray, mu, sigma) -> np.ndarray:
+    return np.exp(-0.5 * ((x - mu) / sigma) ** 2) / (sigma * np.sqrt(2 * np.pi))
+
+
+def plot_activation_priors(result: Mapping) -> plt.Figure:
+    """Fig. 1: histograms of log z (post-noise, last dropout layer, test images) vs the priors.
+
+    ReLU: the log-uniform prior c/z is flat in log z (dashed), and q₀ is the
+    zero fraction. Softplus: the normal fitted to log z (solid) and the
+    average of the learned per-unit log-normal priors (dashed).
+    """
+    rows = {r["activation"]: r for r in result["rows"]}
+    use_style()
+    fig, axes = plt.subplots(1, len(rows), figsize=(5.2 * len(rows), 3.8), squeeze=False)
+    for ax, (activation, row) in zip(axes[0], rows.items()):
+        edges, centres, density = _density(row["histogram"])
+        ax.stairs(density, edges, fill=True, alpha=0.5, label="empirical p(log z), z > 0")
+        fit = row["fit"]
+        if activation == "relu":
+            ax.axhline(1 / (edges[-1] - edges[0]), ls="--", color="k", label="log-uniform c/z (flat)")
+            title = f"ReLU: q₀ = {row['zero_fraction']:.3f} exact zeros"
+        else:
+            ax.plot(centres, _normal_pdf(centres, fit["mu"], fit["sigma"]), color="C1",
+                    label=f"fitted N({fit['mu']:.2f}, {fit['sigma']:.2f}²)")
+            if "learned_prior" in row:
+                mu, sigma = (np.asarray(row["learned_prior"][k])[:, None] for k in ("mu", "sigma"))
+                ax.plot(centres, _normal_pdf(centres[None], mu, sigma).mean(0), "k--",
+                        label="learned prior (mean over units)")
+            title = f"Softplus: KS = {fit['ks']:.3f}, Q-Q R² = {fit['qq_r2']:.3f}"
+        ax.set(xlabel="log z", ylabel="density", title=title)
+        ax.legend(fontsize=SMALLEST)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    return add_provenance(fig, result_provenance(result))
