@@ -118,15 +118,16 @@ def lock(path: Path) -> Iterator[None]:
 
 
 def git_commit() -> str | None:
-    """The commit of the checkout ibcore runs from, with ``+dirty`` if it has changes; None outside git."""
+    """The commit of the checkout ibcore runs from, with ``+dirty`` if its ``ibcore/`` has uncommitted
+    changes (the code a result depends on); None outside a git checkout."""
     root = Path(__file__).resolve().parent.parent
     if not (root / ".git").exists():
         return None
     try:
         commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
                                 text=True, timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no",
+                                "--", "ibcore"], capture_output=True, text=True, timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
     return commit + ("+dirty" if dirty else "")
