@@ -113,3 +113,23 @@ def test_recalibration_gives_exact_noise_free_statistics():
     assert torch.allclose(model[1].running_mean.double(), pre.mean(0), atol=1e-5)
     assert torch.allclose(model[1].running_var.double(), pre.var(0), rtol=1e-5)
     assert not model.training and model[1].momentum == 0.1
+
+
+@pytest.mark.slow
+def test_bf16_reaches_the_fp32_error_within_the_seed_spread(real_data_root):
+    """Issue 8: precision="bf16" (autocast) trains as well as fp32, on 6,000 real MNIST images."""
+    from ibcore.data import mnist
+    from ibcore.models import MLP
+
+    train = tuple(t[:6000] for t in mnist(real_data_root, train=True))
+    test = tuple(t[:2000] for t in mnist(real_data_root, train=False))
+    errors = {}
+    for precision in ("fp32", "bf16"):
+        for seed in (0, 1, 2):
+            torch.manual_seed(seed)
+            history = fit(MLP([64] * 3, "information"), train, test, beta=0.1, epochs=2, lr=0.07,
+                          batch_size=100, seed=seed, precision=precision, progress=False)
+            errors.setdefault(precision, []).append(history["test_error"][-1])
+    spread = max(errors["fp32"]) - min(errors["fp32"])
+    gap = abs(sum(errors["bf16"]) / 3 - sum(errors["fp32"]) / 3)
+    assert gap <= max(spread, 0.005), errors
