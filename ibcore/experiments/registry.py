@@ -117,8 +117,6 @@ def compute_trial(name: str, config: Config, trial: sweep.Trial, device: str | N
 
     Module-level, so that worker processes and Slurm jobs can unpickle it by reference.
     """
-    import torch
-
     experiment = get(name)
     path = cache.trial_path(name, trial.id)
     with cache.lock(path):
@@ -127,9 +125,8 @@ def compute_trial(name: str, config: Config, trial: sweep.Trial, device: str | N
         checkpoint = cache.checkpoint_path(name, trial.id)
         t0 = time.perf_counter()
         row = experiment.run_trial(config, dict(trial.settings), TrialRun(checkpoint, progress, device))
-        resolved = device or ("cuda" if torch.cuda.is_available() else "cpu")
         cache.write_json(path, {"id": trial.id, "settings": dict(trial.settings), "row": row,
-                                "provenance": cache.provenance(resolved, time.perf_counter() - t0)})
+                                "provenance": cache.provenance(device, time.perf_counter() - t0)})
         checkpoint.unlink(missing_ok=True)
 
 

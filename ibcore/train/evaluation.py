@@ -26,6 +26,11 @@ def model_device(model: nn.Module) -> torch.device:
     return first.device if first is not None else torch.device("cpu")
 
 
+def accumulation_dtype(device: torch.device) -> torch.dtype:
+    """float64 for sums over a data set, except on MPS, which has no float64."""
+    return torch.float32 if device.type == "mps" else torch.float64
+
+
 def batch_indices(n: int, batch_size: int, generator: torch.Generator | None = None, *,
                   drop_last: bool = False) -> list[Tensor]:
     """Index tensors of the batches of an epoch: shuffled by ``generator`` (in order without one).
@@ -88,7 +93,7 @@ def recalibrate_batchnorm(model: nn.Module, x: Tensor, batch_size: int = 500, *,
     if not norms:
         return
     device = model_device(model)
-    acc_dtype = torch.float32 if device.type == "mps" else torch.float64  # MPS has no float64
+    acc_dtype = accumulation_dtype(device)
     sums: dict[nn.Module, list] = {m: [0.0, 0.0, 0] for m in norms}
 
     def accumulate(module: nn.Module, inputs: tuple[Tensor]) -> None:
@@ -168,8 +173,7 @@ def negative_elbo(model: nn.Module, x: Tensor, target: Tensor | None = None,
     target = x if target is None else target
     model.eval()
     device = model_device(model)
-    sums = torch.zeros(2, dtype=torch.float64, device=device) if device.type != "mps" else \
-        torch.zeros(2, device=device)
+    sums = torch.zeros(2, dtype=accumulation_dtype(device), device=device)
     with latent_noise(model):
         for idx in batch_indices(len(x), batch_size):
             nll, kl = reconstruction_terms(model, x[idx].to(device), target[idx].to(device))
