@@ -38,7 +38,7 @@ def cluttered_result(new: bool = True) -> dict:
 
 
 def test_every_public_name_is_reexported():
-    for module in (plots.style, plots.theory, plots.mnist, plots.vae, plots.cluttered):
+    for module in (plots.style, plots.theory, plots.mnist, plots.vae, plots.cluttered, plots.cifar):
         for name in dir(module):
             obj = getattr(module, name)
             if name.startswith("_") or getattr(obj, "__module__", module.__name__) != module.__name__:
@@ -96,4 +96,32 @@ def test_text_is_never_smaller_than_small():
     for fig in (plots.plot_kl_maps(cluttered_result(), 0.0), plots.plot_localisation(cluttered_result())):
         sizes = [t.get_fontsize() for t in fig.findobj(matplotlib.text.Text) if t.get_text()]
         assert min(sizes) >= smallest - 1e-9
+    plt.close("all")
+
+
+def cifar_results() -> tuple[dict, dict]:
+    meta = dict(profile="quick", config={"epochs": 2}, provenance=dict(device="cpu", commit="abc1234"),
+                data={"dataset": "CIFAR-10, per-image standardised and ZCA-whitened", "n_train": 10, "n_test": 5})
+    info = lambda f: [dict(total=100 / f, units=100, per_unit=1 / f), dict(total=50 / f, units=50, per_unit=1 / f)]
+    filters = dict(meta, rows=[dict(dropout=d, filter_fraction=f, test_error=0.5 - f / 10,
+                                    **({"information": info(f)} if d == "information" else {}))
+                               for f in (0.1, 0.25) for d in ("none", "binary", "information")])
+    beta = dict(meta, rows=[dict(beta=b, test_error=0.4, total_correlation=10 / b) for b in (3.0, 0.3, 1.0)])
+    return filters, beta
+
+
+def test_cifar_figures_draw_one_line_per_method_layer_and_measure():
+    filters, beta = cifar_results()
+    fig = plots.plot_error_vs_filters(filters)
+    [ax] = fig.axes
+    assert len(ax.lines) == 3 and [t.get_text() for t in ax.get_xticklabels()] == ["10", "25"]
+    assert "test error (%)" in ax.get_ylabel()
+    fig = plots.plot_information_per_layer(filters)
+    assert [len(ax.lines) for ax in fig.axes] == [2, 2]
+    assert list(fig.axes[0].lines[0].get_ydata()) == [1000.0, 400.0]  # layer 1 totals at 10 % and 25 %
+    fig = plots.plot_tc_vs_beta(beta)
+    assert list(fig.axes[1].lines[0].get_xdata()) == [0.3, 1.0, 3.0]  # sorted by β
+    assert "nats" in fig.axes[1].get_ylabel()
+    with pytest.raises(ValueError, match="no Information Dropout rows"):
+        plots.plot_information_per_layer(dict(filters, rows=[r for r in filters["rows"] if "information" not in r]))
     plt.close("all")

@@ -16,17 +16,10 @@ def _unit_ks(z, max_units: int = 64) -> float:
 
 
 def _priors_trial(config: Config, settings: dict, run: TrialRun) -> dict:
-    """Train one MLP (ReLU or Softplus) and fit its last layer's post-noise activations.
-
-    The activations are taken with the noise on and BatchNorm statistics gathered with the
-    noise on over the training images (:func:`ibcore.metrics.layer_outputs`).
-    """
+    """Train one MLP on MNIST (ReLU or Softplus) and fit its last layer's post-noise activations."""
     import torch
 
-    from ibcore import metrics
-    from ibcore.layers import bottlenecks
     from ibcore.models import MLP
-    from ibcore.train import total_seconds
 
     train, test = mnist_split(config)
     activation = settings["activation"]
@@ -35,7 +28,39 @@ def _priors_trial(config: Config, settings: dict, run: TrialRun) -> dict:
     model = MLP([config["width"]] * config["layers"], "information", activation=activation,
                 max_alpha=config["max_alpha"])
     history = fit_trial(model, train, test, config, run, beta=used, seed=config["seed"])
-    z = metrics.layer_outputs(model, test[0], -1, noisy=True, calibration=train[0], seed=config["seed"])
+    return _prior_row(model, history, train[0], test[0], config, activation, used)
+
+
+def _cifar_priors_trial(config: Config, settings: dict, run: TrialRun) -> dict:
+    """Train one All-CNN-32 on CIFAR-10 (ReLU or Softplus) and fit its last dropout layer's
+    post-noise activations, as the paper's Fig. 1 does."""
+    import torch
+
+    from ibcore.experiments.cifar import PAPER_N_TRAIN as CIFAR_N_TRAIN
+    from ibcore.experiments.cifar import all_cnn_32, cifar_split
+
+    train, test = cifar_split(config)
+    activation = settings["activation"]
+    used = beta_used(config["beta"], len(train[0]), CIFAR_N_TRAIN)
+    torch.manual_seed(config["seed"])
+    model = all_cnn_32(config, "information", config["filter_fraction"], activation)
+    history = fit_trial(model, train, test, config, run, beta=used, seed=config["seed"])
+    return _prior_row(model, history, train[0][:config["recalibration_size"] or None], test[0], config,
+                      activation, used)
+
+
+def _prior_row(model, history: dict, calibration, test_x, config: Config, activation: str, used: float) -> dict:
+    """The post-noise activations of the last bottleneck on ``test_x`` and how the priors fit them.
+
+    The activations are taken with the noise on and BatchNorm statistics gathered with the
+    noise on over ``calibration`` (training inputs; :func:`ibcore.metrics.layer_outputs`).
+    """
+    from ibcore import metrics
+    from ibcore.layers import bottlenecks
+    from ibcore.train import total_seconds
+
+    z = metrics.layer_outputs(model, test_x, -1, noisy=True, calibration=calibration, seed=config["seed"])
+    z = z.flatten(1)
     layer = bottlenecks(model)[-1]
     row = dict(activation=activation, prior=layer.prior, epochs=config["epochs"], beta=config["beta"],
                beta_used=used, test_error=history["test_error"][-1], seconds=total_seconds(history),
@@ -66,10 +91,37 @@ register(Experiment(
     profiles={
         "quick": {**_BASE, "width": 128, "epochs": 3, "lr_drops": [], "n_train": 6000, "n_test": 2000},
         "cpu": {**_BASE, "epochs": 10, "lr_drops": [4, 9]},
-        # The paper's Fig. 1 uses All-CNN-32 on CIFAR-10; here: the §8 MLP recipe at width 1024.
+        # The paper's Fig. 1 uses All-CNN-32 on CIFAR-10 (cifar-activation-priors, below);
+        # here: the §8 MLP recipe at width 1024.
         "full": {**_BASE, "width": 1024, "epochs": 80, "lr_drops": [30, 70]},
     },
     trials=lambda config: [dict(activation=a) for a in config["activations"]],
     run_trial=_priors_trial, data=mnist_identity, grid=("activations",), combine=_combine,
     format_version=2,
+))
+
+
+def _cifar_identity(config: Config) -> dict:
+    from ibcore.experiments.cifar import cifar_identity
+
+    return cifar_identity(config)
+
+
+def _cifar_profiles() -> dict:
+    from ibcore.experiments.cifar import CPU, PAPER, QUICK, RECIPE
+
+    base = dict(RECIPE, activations=["relu", "softplus"], beta=3.0, bins=60)
+    return {"quick": {**base, **QUICK, "filter_fraction": 0.1},
+            "cpu": {**base, **CPU, "filter_fraction": 0.25},
+            "full": {**base, **PAPER, "filter_fraction": 1.0}}
+
+
+register(Experiment(
+    name="cifar-activation-priors",
+    reproduces="Fig. 1 (§6) as in the paper: post-noise activations of All-CNN-32's last dropout layer "
+               "on CIFAR-10 vs the log-uniform (ReLU) and log-normal (Softplus) priors",
+    profiles=_cifar_profiles(),
+    trials=lambda config: [dict(activation=a) for a in config["activations"]],
+    run_trial=_cifar_priors_trial, data=_cifar_identity, grid=("activations",), combine=_combine,
+    format_version=1,
 ))

@@ -17,12 +17,14 @@ from ibcore.metrics.dropout_bounds import (additive_gaussian_mi, additive_gaussi
 from ibcore.metrics.fits import log_histogram, lognormal_fit, zero_fraction
 from ibcore.metrics.information import (HALF_LOG_2PI_E, PROB_ATOL, as_distribution, conditional_entropy,
                                         disentanglement_check, entropy, factorised_prior_kl,
-                                        fit_factorised_prior, gaussian_total_correlation, marginals,
+                                        fit_factorised_prior, gaussian_total_correlation,
+                                        gaussian_total_correlation_of_samples, marginals,
                                         mutual_information, random_encoder, total_correlation)
 from ibcore.metrics.kl_checks import (mc_kl_log_normal, mc_kl_truncated_log_uniform, mc_log_noise_entropy,
                                       noise_moments, noisy_activations)
 from ibcore.metrics.maps import cells_in_box, ink_localisation, ink_maps, kl_maps, localisation, rf_centres
-from ibcore.metrics.representations import layer_outputs
+from ibcore.metrics.representations import (information_per_layer, layer_outputs, noisy_copy,
+                                             representation_total_correlation)
 
 __all__ = [
     "additive_gaussian_mi", "additive_gaussian_mi_bound", "dropout_sigma", "gaussian_dropout_density",
@@ -32,4 +34,6 @@ __all__ = [
     "mutual_information", "random_encoder", "total_correlation", "mc_kl_log_normal",
     "mc_kl_truncated_log_uniform", "mc_log_noise_entropy", "noise_moments", "noisy_activations",
     "kl_maps", "localisation", "ink_maps", "ink_localisation", "rf_centres", "cells_in_box", "layer_outputs",
+    "gaussian_total_correlation_of_samples", "information_per_layer", "noisy_copy",
+    "representation_total_correlation",
 ]

@@ -6,6 +6,10 @@ of Fig. 5) must use statistics gathered *with the noise on*: after a noisy layer
 normalises ε·f(x), whose variance is about 1.3× that of f(x) at α ≈ 0.35 and up to e^{2α²}
 ≈ 2.7× at α = 0.7. :func:`noisy_copy` makes a copy of the model with such statistics; the
 model itself is left as it is.
+
+Two measures of a trained model's bottlenecks live here too: the information each Information
+Dropout layer transmits (Fig. 6, :func:`information_per_layer`) and the total correlation of a
+layer's noisy log-activations (Fig. 5, :func:`representation_total_correlation`).
 """
 from __future__ import annotations
 
@@ -69,3 +73,60 @@ def layer_outputs(model: nn.Module, x: Tensor, layer_index: int = -1, *, noisy: 
         hook.remove()
     return torch.cat(captured)
 
+
+
+@torch.no_grad()
+def information_per_layer(model: nn.Module, x: Tensor, *, batch_size: int = 1000) -> list[dict[str, float]]:
+    """Fig. 6: what each Information Dropout layer of ``model`` transmits about ``x``, in nats.
+
+    For each such layer (input to output): ``total`` = mean over the examples of Σ_units
+    KL(p(z|x) ‖ q(z)), the layer's Lz term before the division by N_train (Fig. 6a), its
+    ``units`` (channels × positions of one example's output) and ``per_unit`` = total / units
+    (Fig. 6b). The KL depends on x only through f(x) and α(x), not on the noise sample; the
+    model runs in eval mode (noise off, its own BatchNorm statistics), as the original code's test.
+    """
+    from ibcore.layers import InformationDropout
+    from ibcore.train import model_device
+
+    layers = [m for m in model.modules() if isinstance(m, InformationDropout)]
+    if not layers:
+        raise ValueError("the model has no Information Dropout layer")
+    if len(x) == 0:
+        raise ValueError("x is empty")
+    model.eval()
+    device = model_device(model)
+    totals = [0.0] * len(layers)
+    units = [0] * len(layers)
+
+    def hook(k: int):
+        def record(module: nn.Module, inputs, output: Tensor) -> None:
+            totals[k] += float(module.kl.double().sum())
+            units[k] = output[0].numel()
+        return record
+
+    handles = [layer.register_forward_hook(hook(k)) for k, layer in enumerate(layers)]
+    try:
+        for batch in x.split(batch_size):
+            model(batch.to(device))
+    finally:
+        for handle in handles:
+            handle.remove()
+    return [dict(total=t / len(x), units=u, per_unit=t / len(x) / u) for t, u in zip(totals, units)]
+
+
+def representation_total_correlation(model: nn.Module, x: Tensor, calibration: Tensor, *,
+                                     layer_index: int = -1, seed: int = 0) -> dict[str, float]:
+    """Fig. 5: TC of the noisy log-activations log z of a bottleneck layer, taken as Gaussian (§8).
+
+    z = ε ⊙ f(x) is the post-noise output of the ``layer_index``-th bottleneck (last by default)
+    on ``x``, every noise source on (input dropout included, as the original code's
+    ``correlation``) and BatchNorm statistics gathered with the noise on over ``calibration``
+    (:func:`layer_outputs`). Each example's output, flattened, is one sample; needs more
+    examples than units. Returns ``total`` (nats) and ``per_dimension``
+    (:func:`ibcore.metrics.information.gaussian_total_correlation_of_samples`).
+    """
+    from ibcore.metrics.information import gaussian_total_correlation_of_samples
+
+    z = layer_outputs(model, x, layer_index, noisy=True, calibration=calibration, seed=seed)
+    log_z = torch.log(z.double().clamp_min(torch.finfo(torch.float32).tiny)).flatten(1)
+    return gaussian_total_correlation_of_samples(log_z.numpy())

@@ -1,0 +1,257 @@
+"""CIFAR-10 (§8): the original preprocessing (per-image standardisation, ZCA), All-CNN-32's input
+dropout, the information per layer (Fig. 6), the Gaussian TC (Fig. 5) and the experiments."""
+from __future__ import annotations
+
+import math
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+from ibcore import experiments, metrics
+from ibcore.data import ZCAWhitening, cifar10_whitened, fitted_zca, standardise_images
+from ibcore.data.root import CorruptDataError
+from ibcore.layers import InformationDropout
+from ibcore.models import MLP, AllCNN32
+
+
+def _correlated(n: int, d: int, seed: int = 0) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    mixing = torch.randn(d, d, generator=g, dtype=torch.float64)
+    return (torch.randn(n, d, generator=g, dtype=torch.float64) @ mixing + 3.0).float()
+
+
+def _cov(x: torch.Tensor) -> torch.Tensor:
+    return torch.cov(x.reshape(len(x), -1).double().T)
+
+
+# --- preprocessing ------------------------------------------------------------------------
+
+def test_zca_whitens_the_training_covariance_to_the_identity():
+    x = _correlated(4000, 12)
+    assert _cov(x).diag().max() > 5  # far from white before
+    zca = ZCAWhitening.fit(x)
+    white = zca(x)
+    assert torch.allclose(_cov(white), torch.eye(12, dtype=torch.float64), atol=1e-3)
+    assert torch.allclose(zca.matrix, zca.matrix.T)  # ZCA: the symmetric whitening matrix
+    assert white.mean(0).abs().max() < 1e-4
+
+
+def test_standardised_images_leave_one_direction_of_zero_variance_after_zca():
+    """Per-image standardisation puts every image on the plane Σ pixels = 0, so the whitened
+    covariance is the identity on that plane and zero along the all-ones direction."""
+    x = _correlated(4000, 12).reshape(4000, 3, 2, 2)
+    s = standardise_images(x)
+    flat = s.reshape(4000, -1).double()
+    assert flat.mean(1).abs().max() < 1e-6 and torch.allclose(flat.std(1), torch.ones(4000, dtype=torch.float64))
+    white = ZCAWhitening.fit(s)(s)
+    ones = torch.full((12, 12), 1 / 12, dtype=torch.float64)
+    assert torch.allclose(_cov(white), torch.eye(12, dtype=torch.float64) - ones, atol=1e-3)
+
+
+def test_standardise_leaves_a_constant_image_centred_not_divided_by_zero():
+    x = torch.stack([torch.full((3, 2, 2), 0.5), torch.arange(12.0).reshape(3, 2, 2)])
+    s = standardise_images(x)
+    assert torch.equal(s[0], torch.zeros(3, 2, 2)) and torch.isfinite(s).all()
+
+
+def test_zca_applies_the_training_mean_and_matrix_to_new_images():
+    train, new = _correlated(3000, 6), _correlated(10, 6, seed=1)
+    zca = ZCAWhitening.fit(train)
+    expected = (new.double() - train.double().mean(0)) @ zca.matrix
+    assert torch.allclose(zca(new).double(), expected, atol=1e-4)
+    with pytest.raises(ValueError, match="fitted on 6 values"):
+        zca(torch.zeros(2, 7))
+
+
+def test_the_fitted_transform_is_cached_by_content(tmp_path, monkeypatch):
+    images = _correlated(500, 8).reshape(500, 2, 2, 2)
+    first = fitted_zca(images, tmp_path)
+    [path] = tmp_path.glob("zca-*.pt")
+    monkeypatch.setattr(ZCAWhitening, "fit", classmethod(lambda cls, x: pytest.fail("refitted")))
+    again = fitted_zca(images, tmp_path)
+    assert torch.equal(first.matrix, again.matrix)
+    monkeypatch.undo()
+    other = fitted_zca(images + 1e-3 * torch.randn_like(images), tmp_path)  # other images, other file
+    assert len(list(tmp_path.glob("zca-*.pt"))) == 2 and not torch.equal(other.matrix, first.matrix)
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(CorruptDataError, match=path.name):
+        fitted_zca(images, tmp_path)
+
+
+def _labels(root, name: str) -> list[int]:
+    with open(root / "cifar-10-batches-py" / name, "rb") as f:
+        return pickle.load(f)[b"labels"]
+
+
+def _write_batch(path, data: np.ndarray, labels: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as f:
+        pickle.dump({b"labels": [int(v) for v in labels], b"data": data.reshape(len(data), -1)}, f, protocol=2)
+
+
+@pytest.fixture(scope="module")
+def fake_cifar_root(tmp_path_factory):
+    """A data root with a tiny CIFAR-10: 5 × 650 train images (more than the 3,072 values per
+    image, so that the training covariance has full rank, as with the real 50,000) and 100 test
+    images, noise plus a class-dependent pattern."""
+    rng = np.random.default_rng(0)
+    classes = rng.uniform(0, 255, (10, 3072))
+
+    def images(n):
+        labels = rng.integers(0, 10, n)
+        mix = 0.5 * classes[labels] + rng.uniform(0, 127, (n, 3072))
+        return mix.astype(np.uint8), labels
+
+    root = tmp_path_factory.mktemp("cifar")
+    folder = root / "cifar-10-batches-py"
+    for k in range(1, 6):
+        _write_batch(folder / f"data_batch_{k}", *images(650))
+    _write_batch(folder / "test_batch", *images(100))
+    return root
+
+
+def test_cifar10_whitened_fits_on_all_training_images_and_caches(fake_cifar_root):
+    (x, y), (xt, yt) = cifar10_whitened(fake_cifar_root, n_train=50, n_test=20, download=False)
+    assert torch.equal(y, torch.as_tensor(_labels(fake_cifar_root, "data_batch_1")[:50]))
+    assert x.shape == (50, 3, 32, 32) and xt.shape == (20, 3, 32, 32) and x.dtype == torch.float32
+    assert len(list((fake_cifar_root / "cifar-10-zca").glob("zca-*.pt"))) == 1
+    (x_all, _), _ = cifar10_whitened(fake_cifar_root, download=False)
+    assert torch.allclose(x_all[:50], x, atol=1e-5)  # the same transform, whatever the cut
+    assert torch.isfinite(xt).all() and xt.abs().max() < 20
+
+
+# --- the model ----------------------------------------------------------------------------------
+
+def test_all_cnn_32_drops_input_pixels_in_training_only():
+    model = AllCNN32(filter_fraction=0.1, dropout="information", activation="softplus", input_dropout=0.2)
+    assert isinstance(model.features[0], torch.nn.Dropout) and model.features[0].p == 0.2
+    assert sum(isinstance(m, InformationDropout) for m in model.modules()) == 2
+    model.eval()
+    x = torch.randn(2, 3, 32, 32)
+    assert torch.equal(model(x), model(x))
+    with pytest.raises(ValueError, match="input_dropout"):
+        AllCNN32(input_dropout=1.0)
+
+
+# --- Fig. 6: information per layer ----------------------------------------------------------
+
+def _hand_kl(layer: InformationDropout, h: torch.Tensor) -> torch.Tensor:
+    """Prop. 3, eq. 5 written out: (α² + (log f − μ)²) / 2σ² − log(α/σ) − ½ per unit."""
+    f = torch.nn.functional.softplus(layer.norm(layer.f(h)))
+    alpha = 0.001 + layer.max_alpha * torch.sigmoid(layer.g(h))
+    mu, sigma = layer.prior_mu, layer.prior_log_sigma.exp()
+    return (alpha**2 + (torch.log(f.clamp_min(1e-4)) - mu) ** 2) / (2 * sigma**2) - torch.log(alpha / sigma) - 0.5
+
+
+@torch.no_grad()
+def test_information_per_layer_matches_a_hand_computation():
+    model = MLP([6, 4], "information", activation="softplus", in_features=5)
+    first, second = [m for m in model.modules() if isinstance(m, InformationDropout)]
+    for layer in (first, second):
+        layer.prior_mu.uniform_(-1, 1)
+        layer.prior_log_sigma.uniform_(-0.5, 0.5)
+        layer.norm.running_mean.uniform_(-0.5, 0.5)
+    x = torch.randn(50, 5)
+    info = metrics.information_per_layer(model, x, batch_size=16)
+    model.eval()
+    h1 = first(x, noisy=False)
+    expected = [_hand_kl(first, x).sum(1).mean(), _hand_kl(second, h1).sum(1).mean()]
+    assert [layer["units"] for layer in info] == [6, 4]
+    for measured, total, units in zip(info, expected, (6, 4)):
+        assert measured["total"] == pytest.approx(float(total), rel=1e-5)
+        assert measured["per_unit"] == pytest.approx(float(total) / units, rel=1e-5)
+
+
+def test_information_per_layer_counts_channels_times_positions():
+    model = AllCNN32(filter_fraction=0.1, dropout="information", activation="softplus")
+    info = metrics.information_per_layer(model, torch.randn(3, 3, 32, 32))
+    assert [layer["units"] for layer in info] == [10 * 16 * 16, 19 * 8 * 8]
+    assert all(layer["total"] > 0 for layer in info)
+    with pytest.raises(ValueError, match="no Information Dropout"):
+        metrics.information_per_layer(MLP([4], "binary"), torch.randn(2, 784))
+
+
+# --- Fig. 5: total correlation -----------------------------------------------------------------
+
+def test_gaussian_tc_of_samples_recovers_a_known_tc():
+    """Three independent pairs with correlations ρ: TC = −½ Σ log(1 − ρ²)."""
+    rhos = [0.9, 0.5, 0.0]
+    cov = np.zeros((6, 6))
+    for k, rho in enumerate(rhos):
+        cov[2 * k:2 * k + 2, 2 * k:2 * k + 2] = [[1, rho], [rho, 1]]
+    scale = np.sqrt(np.repeat([4.0, 0.25, 1.0], 2))  # the variances do not change the TC
+    cov = cov * scale[:, None] * scale[None, :]
+    samples = np.random.default_rng(0).multivariate_normal(np.ones(6), cov, size=200_000)
+    known = -0.5 * sum(math.log(1 - r * r) for r in rhos)
+    tc = metrics.gaussian_total_correlation_of_samples(samples)
+    assert tc["total"] == pytest.approx(known, abs=0.01)
+    assert tc["per_dimension"] == pytest.approx(tc["total"] / 6)
+    with pytest.raises(ValueError, match="more samples than dimensions"):
+        metrics.gaussian_total_correlation_of_samples(samples[:6])
+
+
+def test_representation_tc_is_the_tc_of_the_noisy_log_activations():
+    torch.manual_seed(0)
+    model = MLP([8, 5], "information", activation="softplus", in_features=4)
+    x, calibration = torch.randn(400, 4), torch.randn(300, 4)
+    tc = metrics.representation_total_correlation(model, x, calibration, seed=3)
+    z = metrics.layer_outputs(model, x, -1, noisy=True, calibration=calibration, seed=3)
+    expected = metrics.gaussian_total_correlation_of_samples(torch.log(z.double()).numpy())
+    assert tc == pytest.approx(expected)
+    assert tc["total"] >= 0
+
+
+# --- the experiments ----------------------------------------------------------------------------
+
+def test_cifar_profiles_follow_the_original_recipe():
+    full = experiments.get("cifar-filters").config("full")
+    assert (full["epochs"], full["lr"], full["lr_drops"], full["batch_size"]) == (200, 0.05, [80, 120, 160], 100)
+    assert (full["momentum"], full["nesterov"], full["weight_decay"], full["beta"]) == (0.9, True, 0.001, 3.0)
+    assert full["input_dropout"] == 0.2 and full["max_alpha"] == 0.7 and full["n_train"] == 0
+    for name in ("cifar-filters", "cifar-beta", "cifar-activation-priors"):
+        for profile in ("quick", "cpu", "full"):
+            assert experiments.get(name).config(profile)["input_dropout"] == 0.2
+
+
+@pytest.mark.parametrize("profile", ["quick", "cpu", "full"])
+def test_cifar_beta_estimates_tc_from_more_images_than_units(profile):
+    config = experiments.get("cifar-beta").config(profile)
+    units = round(192 * config["filter_fraction"]) * 8 * 8
+    assert (config["n_test"] or 10_000) > units
+
+
+def test_cifar_experiments_run_end_to_end_on_tiny_data(fake_cifar_root, monkeypatch):
+    monkeypatch.setenv("IBCORE_DATA", str(fake_cifar_root))
+    tiny = dict(epochs=1, n_train=200, n_test=100, batch_size=50, recalibration_size=100)
+    filters = experiments.run("cifar-filters", "quick", progress=False, **tiny)
+    kinds = {row["dropout"]: row for row in filters["rows"]}
+    assert set(kinds) == {"none", "binary", "information"}
+    assert len(kinds["information"]["information"]) == 2 and "information" not in kinds["none"]
+    assert kinds["information"]["beta_used"] == pytest.approx(3.0 * 200 / 50_000)
+    table = experiments.filters_table(filters)
+    assert "layer 2: per unit (nats)" in table
+    beta = experiments.run("cifar-beta", "quick", progress=False, betas=[1.0],
+                           **{**tiny, "n_test": 100, "filter_fraction": 0.005})
+    [row] = beta["rows"]
+    assert math.isfinite(row["total_correlation"]) and row["total_correlation"] >= 0
+    assert experiments.beta_table(beta).shape[0] == 1
+    priors = experiments.run("cifar-activation-priors", "quick", progress=False, **tiny)
+    assert [r["prior"] for r in priors["rows"]] == ["log-uniform", "log-normal"]
+
+
+def test_cifar_claims_report_what_holds_and_what_does_not():
+    from tests.test_plots import cifar_results
+
+    filters, beta = cifar_results()
+    claims = experiments.cifar_claims(filters, beta).set_index("figure")["holds here"]
+    assert claims.to_dict() == {"Fig. 3b": True, "Fig. 6a": True, "Fig. 6b": True, "Fig. 5": True}
+    for row in filters["rows"]:
+        if row["dropout"] == "binary":
+            row["test_error"] = 0.0  # binary now wins at 10 %
+        if "information" in row:
+            row["information"][1]["total"] = 1e6  # layer 2 now transmits more
+    beta["rows"][1]["total_correlation"] = 0.0  # β = 0.3 now has the lowest TC
+    claims = experiments.cifar_claims(filters, beta).set_index("figure")["holds here"]
+    assert claims.to_dict() == {"Fig. 3b": False, "Fig. 6a": False, "Fig. 6b": True, "Fig. 5": False}
