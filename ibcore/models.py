@@ -167,6 +167,24 @@ def AllCNN96(**kwargs) -> AllCNN:
     return AllCNN(ALL_CNN_96, 96, **kwargs)
 
 
+class NuisanceHead(nn.Module):
+    """The secondary classifier of Fig. 4: reads a frozen representation [N, C, H, W] (the last
+    dropout layer's output) and predicts the nuisance (the occluding digit). Two 3×3 convs
+    (the second of stride 2) with BatchNorm and ReLU, a spatial mean and a linear layer."""
+
+    def __init__(self, in_channels: int, width: int = 64, n_classes: int = 10) -> None:
+        super().__init__()
+        if in_channels < 1 or width < 1:
+            raise ValueError(f"in_channels and width must be positive, got {in_channels}, {width}")
+        self.features = nn.Sequential(*conv_block(in_channels, width, 3, 1, None),
+                                      *conv_block(width, width, 3, 2, None))
+        self.classifier = nn.Linear(width, n_classes)
+
+    def forward(self, z: Tensor) -> Tensor:
+        check_rank(z, 4, type(self).__name__)
+        return self.classifier(self.features(z).mean(dim=(2, 3)))
+
+
 # --- §7: the variational autoencoder as Information Dropout with y = x ----------------------
 
 LATENTS = ("gaussian", "information")

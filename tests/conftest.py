@@ -39,6 +39,43 @@ def fake_mnist_root(tmp_path) -> Path:
     return tmp_path
 
 
+def write_cifar_batch(path: Path, data: np.ndarray, labels: np.ndarray) -> None:
+    """Write a CIFAR-10 python batch (the official layout): a pickled dict of uint8 data and labels."""
+    import pickle
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as f:
+        pickle.dump({b"labels": [int(v) for v in labels], b"data": data.reshape(len(data), -1)}, f, protocol=2)
+
+
+@pytest.fixture(scope="session")
+def fake_cifar_mnist_root(tmp_path_factory) -> Path:
+    """A data root with a tiny CIFAR-10 and MNIST. CIFAR: 5 × 650 train images (more than the
+    3,072 values per image, so that the training covariance has full rank, as with the real
+    50,000) and 100 test images, noise plus a class pattern. MNIST: 300 train digits labelled
+    0-4 and 100 test digits labelled 5-9 (so a test can tell which split a digit came from),
+    each a bright bar. Session-wide: the ZCA fitted on it is cached in it once."""
+    rng = np.random.default_rng(0)
+    classes = rng.uniform(0, 255, (10, 3072))
+
+    def images(n):
+        labels = rng.integers(0, 10, n)
+        return (0.5 * classes[labels] + rng.uniform(0, 127, (n, 3072))).astype(np.uint8), labels
+
+    root = tmp_path_factory.mktemp("cifar-mnist")
+    for k in range(1, 6):
+        write_cifar_batch(root / "cifar-10-batches-py" / f"data_batch_{k}", *images(650))
+    write_cifar_batch(root / "cifar-10-batches-py" / "test_batch", *images(100))
+    for prefix, n, first in (("train", 300, 0), ("t10k", 100, 5)):
+        labels = rng.integers(first, first + 5, n)
+        digits = np.zeros((n, 28, 28))
+        for k, label in enumerate(labels):
+            digits[k, 4:24, 4 + 2 * label: 8 + 2 * label] = 255
+        write_idx(root / "MNIST" / "raw" / f"{prefix}-images-idx3-ubyte", digits)
+        write_idx(root / "MNIST" / "raw" / f"{prefix}-labels-idx1-ubyte", labels)
+    return root
+
+
 @pytest.fixture
 def real_data_root() -> Path:
     """The offline mirror prepared by .ci/run (IBCORE_DATA); CI fails rather than skips without it."""

@@ -80,44 +80,13 @@ def test_the_fitted_transform_is_cached_by_content(tmp_path, monkeypatch):
         fitted_zca(images, tmp_path)
 
 
-def _labels(root, name: str) -> list[int]:
-    with open(root / "cifar-10-batches-py" / name, "rb") as f:
-        return pickle.load(f)[b"labels"]
-
-
-def _write_batch(path, data: np.ndarray, labels: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as f:
-        pickle.dump({b"labels": [int(v) for v in labels], b"data": data.reshape(len(data), -1)}, f, protocol=2)
-
-
-@pytest.fixture(scope="module")
-def fake_cifar_root(tmp_path_factory):
-    """A data root with a tiny CIFAR-10: 5 × 650 train images (more than the 3,072 values per
-    image, so that the training covariance has full rank, as with the real 50,000) and 100 test
-    images, noise plus a class-dependent pattern."""
-    rng = np.random.default_rng(0)
-    classes = rng.uniform(0, 255, (10, 3072))
-
-    def images(n):
-        labels = rng.integers(0, 10, n)
-        mix = 0.5 * classes[labels] + rng.uniform(0, 127, (n, 3072))
-        return mix.astype(np.uint8), labels
-
-    root = tmp_path_factory.mktemp("cifar")
-    folder = root / "cifar-10-batches-py"
-    for k in range(1, 6):
-        _write_batch(folder / f"data_batch_{k}", *images(650))
-    _write_batch(folder / "test_batch", *images(100))
-    return root
-
-
-def test_cifar10_whitened_fits_on_all_training_images_and_caches(fake_cifar_root):
-    (x, y), (xt, yt) = cifar10_whitened(fake_cifar_root, n_train=50, n_test=20, download=False)
-    assert torch.equal(y, torch.as_tensor(_labels(fake_cifar_root, "data_batch_1")[:50]))
+def test_cifar10_whitened_fits_on_all_training_images_and_caches(fake_cifar_mnist_root):
+    (x, y), (xt, yt) = cifar10_whitened(fake_cifar_mnist_root, n_train=50, n_test=20, download=False)
+    with open(fake_cifar_mnist_root / "cifar-10-batches-py" / "data_batch_1", "rb") as f:
+        assert y.tolist() == pickle.load(f)[b"labels"][:50]
     assert x.shape == (50, 3, 32, 32) and xt.shape == (20, 3, 32, 32) and x.dtype == torch.float32
-    assert len(list((fake_cifar_root / "cifar-10-zca").glob("zca-*.pt"))) == 1
-    (x_all, _), _ = cifar10_whitened(fake_cifar_root, download=False)
+    assert len(list((fake_cifar_mnist_root / "cifar-10-zca").glob("zca-*.pt"))) == 1
+    (x_all, _), _ = cifar10_whitened(fake_cifar_mnist_root, download=False)
     assert torch.allclose(x_all[:50], x, atol=1e-5)  # the same transform, whatever the cut
     assert torch.isfinite(xt).all() and xt.abs().max() < 20
 
@@ -222,8 +191,8 @@ def test_cifar_beta_estimates_tc_from_more_images_than_units(profile):
     assert (config["n_test"] or 10_000) > units
 
 
-def test_cifar_experiments_run_end_to_end_on_tiny_data(fake_cifar_root, monkeypatch):
-    monkeypatch.setenv("IBCORE_DATA", str(fake_cifar_root))
+def test_cifar_experiments_run_end_to_end_on_tiny_data(fake_cifar_mnist_root, monkeypatch):
+    monkeypatch.setenv("IBCORE_DATA", str(fake_cifar_mnist_root))
     tiny = dict(epochs=1, n_train=200, n_test=100, batch_size=50, recalibration_size=100)
     filters = experiments.run("cifar-filters", "quick", progress=False, **tiny)
     kinds = {row["dropout"]: row for row in filters["rows"]}

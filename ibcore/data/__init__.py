@@ -6,7 +6,8 @@ data root (``IBCORE_DATA``, default ``~/.cache/ibcore/data``)::
     ROOT/MNIST/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte
     ROOT/cifar-10-batches-py/{data_batch_1..5,test_batch}
 
-Cluttered MNIST is generated from MNIST (:func:`cluttered_mnist`). CIFAR-10 is preprocessed as
+Cluttered MNIST is generated from MNIST (:func:`cluttered_mnist`), Occluded CIFAR from
+CIFAR-10 and MNIST (:func:`occluded_cifar`). CIFAR-10 is preprocessed as
 the original code does it (per-image standardisation, ZCA) by :func:`cifar10_whitened`.
 torchvision is imported only to download missing files, never to read.
 """
@@ -15,9 +16,10 @@ from ibcore.data.mnist_idx import mnist, read_idx
 from ibcore.data.cifar_pickle import cifar10, read_cifar_batch
 from ibcore.data.cluttered import cluttered_mnist, cluttered_mnist_splits
 from ibcore.data.identity import array_digest, identity
-from ibcore.data.whitening import ZCAWhitening, cifar10_whitened, fitted_zca, standardise_images
+from ibcore.data.whitening import ZCAWhitening, cifar10_whitened, cifar10_zca, fitted_zca, standardise_images
+from ibcore.data.occluded import occluded_cifar, occluded_cifar_splits
 
 __all__ = ["DataNotFoundError", "data_root", "mnist", "read_idx", "cifar10", "read_cifar_batch",
            "cluttered_mnist", "cluttered_mnist_splits",
-           "array_digest", "identity", "ZCAWhitening", "cifar10_whitened", "fitted_zca",
-           "standardise_images"]
+           "array_digest", "identity", "ZCAWhitening", "cifar10_whitened", "cifar10_zca", "fitted_zca",
+           "standardise_images", "occluded_cifar", "occluded_cifar_splits"]

@@ -111,6 +111,12 @@ def fitted_zca(train_images: Tensor, cache_dir: str | os.PathLike | None = None)
     return zca
 
 
+def cifar10_zca(root: str | os.PathLike | None = None, *, download: bool = True) -> ZCAWhitening:
+    """The ZCA transform fitted on all of CIFAR-10's standardised training images (cached under
+    ``ROOT/cifar-10-zca/``): apply it as ``zca(standardise_images(x))``."""
+    return fitted_zca(cifar10(root, train=True, download=download)[0], data_root(root) / CACHE_FOLDER)
+
+
 def cifar10_whitened(root: str | os.PathLike | None = None, *, n_train: int = 0, n_test: int = 0,
                      download: bool = True) -> tuple[tuple[Tensor, Tensor], tuple[Tensor, Tensor]]:
     """CIFAR-10 preprocessed as the original code: ``((x_train, y_train), (x_test, y_test))``.

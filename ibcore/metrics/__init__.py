@@ -24,7 +24,7 @@ from ibcore.metrics.kl_checks import (mc_kl_log_normal, mc_kl_truncated_log_unif
                                       noise_moments, noisy_activations)
 from ibcore.metrics.maps import cells_in_box, ink_localisation, ink_maps, kl_maps, localisation, rf_centres
 from ibcore.metrics.representations import (information_per_layer, layer_outputs, noisy_copy,
-                                             representation_total_correlation)
+                                             noisy_error_rate, representation_total_correlation)
 
 __all__ = [
     "additive_gaussian_mi", "additive_gaussian_mi_bound", "dropout_sigma", "gaussian_dropout_density",
@@ -34,6 +34,6 @@ __all__ = [
     "mutual_information", "random_encoder", "total_correlation", "mc_kl_log_normal",
     "mc_kl_truncated_log_uniform", "mc_log_noise_entropy", "noise_moments", "noisy_activations",
     "kl_maps", "localisation", "ink_maps", "ink_localisation", "rf_centres", "cells_in_box", "layer_outputs",
-    "gaussian_total_correlation_of_samples", "information_per_layer", "noisy_copy",
+    "gaussian_total_correlation_of_samples", "information_per_layer", "noisy_copy", "noisy_error_rate",
     "representation_total_correlation",
 ]

@@ -130,3 +130,25 @@ def representation_total_correlation(model: nn.Module, x: Tensor, calibration: T
     z = layer_outputs(model, x, layer_index, noisy=True, calibration=calibration, seed=seed)
     log_z = torch.log(z.double().clamp_min(torch.finfo(torch.float32).tiny)).flatten(1)
     return gaussian_total_correlation_of_samples(log_z.numpy())
+
+
+@torch.no_grad()
+def noisy_error_rate(model: nn.Module, x: Tensor, y: Tensor, calibration: Tensor, *, seed: int = 0,
+                     batch_size: int = 1000) -> float:
+    """Fig. 4 "N": the classification error with every noise source on (one noise sample per
+    example, from ``seed``) and BatchNorm statistics gathered with the noise on over
+    ``calibration`` (:func:`noisy_copy`); the noise-off error "D" is
+    :func:`ibcore.train.error_rate`."""
+    from ibcore.train import model_device, noise_on
+
+    if len(x) == 0 or len(x) != len(y):
+        raise ValueError(f"need as many labels as inputs (and at least one), got {len(x)} and {len(y)}")
+    twin = noisy_copy(model, calibration, seed=seed)
+    device = model_device(twin)
+    wrong = 0
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed(seed)
+        with noise_on(twin):
+            for xb, yb in zip(x.split(batch_size), y.split(batch_size)):
+                wrong += int((twin(xb.to(device)).argmax(1).cpu() != yb).sum())
+    return wrong / len(x)

@@ -14,9 +14,10 @@ One module per family of figures, every public name re-exported here:
 * :mod:`~ibcore.plots.vae`: the VAE of §7 (images, ELBO, β frames);
 * :mod:`~ibcore.plots.cluttered`: Cluttered MNIST, KL maps and localisation (Fig. 2);
 * :mod:`~ibcore.plots.cifar`: CIFAR-10, error vs filters (Fig. 3b), information per layer (Fig. 6),
-  TC vs β (Fig. 5).
+  TC vs β (Fig. 5), Occluded CIFAR (Fig. 4).
 """
-from ibcore.plots.cifar import plot_error_vs_filters, plot_information_per_layer, plot_tc_vs_beta
+from ibcore.plots.cifar import (plot_error_vs_filters, plot_information_per_layer, plot_occlusion,
+                               plot_tc_vs_beta)
 from ibcore.plots.cluttered import plot_cluttered_samples, plot_kl_maps, plot_localisation
 from ibcore.plots.mnist import (METHOD_LABELS, METHOD_STYLES, plot_activation_priors, plot_error_vs_width,
                                 plot_training_curves, width_table)
@@ -33,5 +34,5 @@ __all__ = [
     "plot_activation_priors",
     "plot_vae_images", "plot_vae_elbo", "plot_vae_beta_frame", "vae_beta_frames",
     "plot_kl_maps", "plot_localisation", "plot_cluttered_samples",
-    "plot_error_vs_filters", "plot_information_per_layer", "plot_tc_vs_beta",
+    "plot_error_vs_filters", "plot_information_per_layer", "plot_tc_vs_beta", "plot_occlusion",
 ]

@@ -1,5 +1,5 @@
-"""CIFAR-10 figures of §8 (ch. 15): error vs filters (Fig. 3b), information per layer and per unit
-(Fig. 6), test error and total correlation vs β (Fig. 5)."""
+"""CIFAR-10 figures of §8 (ch. 15, 16): error vs filters (Fig. 3b), information per layer and per
+unit (Fig. 6), test error and total correlation vs β (Fig. 5), Occluded CIFAR (Fig. 4)."""
 from __future__ import annotations
 
 from typing import Mapping
@@ -81,5 +81,28 @@ def plot_tc_vs_beta(result: Mapping) -> plt.Figure:
         ax.set_xlabel("β (paper-equivalent)")
     ax_err.set(ylabel="test error (%)", title="test error (noise off)")
     ax_tc.set(ylabel="total correlation (nats)", title="TC of log z, last dropout layer (noise on)")
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    return add_provenance(fig, result_provenance(result))
+
+
+def plot_occlusion(result: Mapping) -> plt.Figure:
+    """Fig. 4: main-task error with the noise off (D) and on (N), and the nuisance head's error
+    on the occluding digit, vs the paper-equivalent β (symmetric-log x, so that β = 0 shows)."""
+    rows = sorted(_rows(result), key=lambda r: r["beta"])
+    use_style()
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    betas = [r["beta"] for r in rows]
+    lines = (("test_error", "main task, noise off (D)", "#0173b2", "o", "-"),
+             ("noisy_test_error", "main task, noise on (N)", "#0173b2", "o", "--"),
+             ("nuisance_error", "nuisance: the occluding digit", "#d55e00", "s", "-"))
+    for key, label, colour, marker, style in lines:
+        ax.plot(betas, [100 * r[key] for r in rows], color=colour, marker=marker, ls=style, label=label)
+    positive = [b for b in betas if b > 0]
+    ax.set_xscale("symlog", linthresh=min(positive) if positive else 1.0)
+    ax.set_xticks(betas, [f"{b:g}" for b in betas])
+    ax.minorticks_off()
+    ax.axhline(90, color="0.5", lw=0.8, ls=":", label="chance (10 classes)")
+    ax.set(xlabel="β (paper-equivalent)", ylabel="test error (%)", title="Occluded CIFAR (Fig. 4)")
+    ax.legend(fontsize=SMALLEST)
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     return add_provenance(fig, result_provenance(result))
