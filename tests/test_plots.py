@@ -101,7 +101,7 @@ def test_text_is_never_smaller_than_small():
 
 def cifar_results() -> tuple[dict, dict]:
     meta = dict(profile="quick", config={"epochs": 2}, provenance=dict(device="cpu", commit="abc1234"),
-                data={"dataset": "CIFAR-10, per-image standardised and ZCA-whitened", "n_train": 10, "n_test": 5})
+                data={"dataset": "CIFAR-10 (standardised, ZCA)", "n_train": 10, "n_test": 5})
     info = lambda f: [dict(total=100 / f, units=100, per_unit=1 / f), dict(total=50 / f, units=50, per_unit=1 / f)]
     filters = dict(meta, rows=[dict(dropout=d, filter_fraction=f, test_error=0.5 - f / 10,
                                     **({"information": info(f)} if d == "information" else {}))

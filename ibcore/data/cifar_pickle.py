@@ -13,6 +13,8 @@ from torch import Tensor
 from ibcore.data.root import CorruptDataError, data_root, ensure_files
 
 FOLDER = "cifar-10-batches-py"
+#: The ten classes, in label order (``batches.meta``'s ``label_names``).
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 TRAIN_BATCHES = tuple(f"data_batch_{k}" for k in range(1, 6))
 TEST_BATCHES = ("test_batch",)
 

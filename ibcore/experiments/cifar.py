@@ -39,7 +39,7 @@ def cifar_identity(config: Config) -> dict:
     """The identity of the preprocessed split a config uses (sizes and a hash of the arrays)."""
     from ibcore.data import identity
 
-    return identity("CIFAR-10, per-image standardised and ZCA-whitened", *cifar_split(config))
+    return identity("CIFAR-10 (standardised, ZCA)", *cifar_split(config))
 
 
 def all_cnn_32(config: Config, dropout: str, filter_fraction: float, activation: str = "softplus"):

@@ -41,7 +41,7 @@ def _identity(config: Config) -> dict:
     from ibcore.data.occluded import MAX_SIDE, MIN_SIDE
 
     (train, test), (x, x_test) = occluded_split(config)
-    return dict(dataset="Occluded CIFAR (CIFAR-10 + MNIST digits), standardised and ZCA-whitened",
+    return dict(dataset="Occluded CIFAR (standardised, ZCA)",
                 n_train=len(x), n_test=len(x_test), digit_side=[MIN_SIDE, MAX_SIDE],
                 sha256=array_digest(x, train[1], train[2], x_test, test[1], test[2]))
 

@@ -199,14 +199,19 @@ def plot_localisation(result: Mapping) -> plt.Figure:
     return add_provenance(fig, result_provenance(result))
 
 
-def plot_cluttered_samples(x, labels, boxes) -> plt.Figure:
-    """Cluttered MNIST inputs with each digit's box in red and its label as title."""
+def plot_cluttered_samples(x, labels, boxes, titles: Sequence[str] | None = None) -> plt.Figure:
+    """Input images [N, C, H, W] (grey or RGB, in [0, 1]) with each digit's box in red, titled by
+    ``titles`` or "label <label>" (Cluttered MNIST; Occluded CIFAR with the digit as the box)."""
     use_style()
+    titles = [f"label {label}" for label in labels.tolist()] if titles is None else list(titles)
     fig, axes = plt.subplots(1, len(x), figsize=(1.8 * len(x), 2.1), squeeze=False)
-    for ax, image, label, (x0, y0, x1, y1) in zip(axes[0], x[:, 0], labels.tolist(), boxes.tolist()):
-        ax.imshow(image, cmap="gray", vmin=0, vmax=1)
+    for ax, image, title, (x0, y0, x1, y1) in zip(axes[0], x, titles, boxes.tolist()):
+        if image.shape[0] == 3:
+            ax.imshow(image.permute(1, 2, 0).clamp(0, 1))
+        else:
+            ax.imshow(image[0], cmap="gray", vmin=0, vmax=1)
         ax.add_patch(plt.Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, color="red", lw=1))
-        ax.set_title(f"label {label}", fontsize=SMALLEST)
+        ax.set_title(title, fontsize=SMALLEST)
         ax.set_xticks([]), ax.set_yticks([])
         ax.grid(False)
     fig.tight_layout()
