@@ -16,8 +16,18 @@ from typing import Any, Callable, Mapping, NamedTuple
 from ibcore import cache, sweep
 
 PROFILES = ("quick", "cpu", "full")
-#: Committed result files of cpu/full runs, in the repository (not in an installed wheel).
-RESULTS_DIR = Path(__file__).resolve().parents[2] / "results"
+
+
+def _results_dir() -> Path:
+    """Where the committed results are: ``results/`` of the checkout beside the package, else the
+    copy an installed wheel ships as package data (``ibcore/results/``)."""
+    package = Path(__file__).resolve().parents[1]
+    checkout = package.parent / "results"
+    return checkout if checkout.is_dir() else package / "results"
+
+
+#: Committed result files of cpu/full runs (``NAME-PROFILE.json``), in a checkout or an installed wheel.
+RESULTS_DIR = _results_dir()
 
 Config = dict[str, Any]
 
