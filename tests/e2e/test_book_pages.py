@@ -185,6 +185,18 @@ def test_notebook_pages_have_a_colab_launch_link(site: Path) -> None:
     assert not missing, f"no Colab launch link on {missing}"
 
 
+def test_every_chapter_opens_its_own_notebook_in_colab_from_a_badge(site: Path) -> None:
+    """The badge under each chapter's title links to that chapter's notebook (not only the launch menu)."""
+    wrong = {}
+    for page in notebook_pages(site):
+        notebook = page.relative_to(site).with_suffix(".ipynb").as_posix()
+        badge = re.search(r'<p class="colab-badge"><a href="([^"]+)"', page.read_text(encoding="utf-8"))
+        if badge is None or not badge.group(1).startswith(f"{COLAB}/github/") \
+                or not badge.group(1).endswith(f"/{notebook}"):
+            wrong[page.relative_to(site).as_posix()] = badge.group(1) if badge else None
+    assert not wrong, f"chapters without a Colab badge for their own notebook: {wrong}"
+
+
 def test_sliders_move_with_the_keyboard_without_a_kernel(site: Path, open_page) -> None:
     pages = slider_pages(site)
     if not pages:
