@@ -49,3 +49,19 @@ def result_provenance(result: Mapping) -> str:
     if run.get("commit"):
         text += f" · commit {str(run['commit'])[:7]}"
     return text
+
+
+def table(frame, *, caption: str | None = None, precision: int = 2, index: bool = False,
+          escape: bool = True):
+    """The book's one table style: a pandas Styler of ``frame`` with the index hidden unless
+    ``index`` (it means something), numbers at ``precision`` decimals, missing values as "—",
+    text that wraps inside the column, and ``caption`` (e.g. the provenance line) below.
+    ``escape=False`` lets cells hold HTML links."""
+    styler = frame.style.format(precision=precision, na_rep="—", escape=None if not escape else "html")
+    if not index:
+        styler = styler.hide(axis="index")
+    if caption:
+        styler = styler.set_caption(caption)
+    return styler.set_table_styles([
+        {"selector": "td, th", "props": "white-space: normal; text-align: left; vertical-align: top;"},
+        {"selector": "caption", "props": "caption-side: bottom; font-size: 0.85em; color: #555;"}])
