@@ -185,6 +185,30 @@ def test_notebook_pages_have_a_colab_launch_link(site: Path) -> None:
     assert not missing, f"no Colab launch link on {missing}"
 
 
+#: Every display equation's content must fit its own box (no hidden overflow) at this width.
+EQUATION_VIEWPORT = {"width": 1400, "height": 900}
+_OVERFLOWING_EQUATIONS = """() => [...document.querySelectorAll('mjx-container[display="true"]')]
+  .filter(m => m.scrollWidth > m.clientWidth + 1)
+  .map(m => `${m.scrollWidth} px in ${m.clientWidth} px: ${(m.textContent || '').slice(0, 50)}`)"""
+
+
+def test_no_display_equation_is_wider_than_the_text_column(site: Path, open_page) -> None:
+    """A cut-off equation reads as a wrong formula (the part past the column is hidden)."""
+    wide = {}
+    for path in content_pages(site):
+        if '<div class="math' not in path.read_text(encoding="utf-8"):
+            continue  # no display equation on this page
+        visit = open_page(path)
+        visit.page.set_viewport_size(EQUATION_VIEWPORT)
+        visit.page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise",
+                                     timeout=TIMEOUT_MS)
+        visit.page.evaluate("() => MathJax.startup.promise")
+        overflowing = visit.page.evaluate(_OVERFLOWING_EQUATIONS)
+        if overflowing:
+            wide[path.relative_to(site).as_posix()] = overflowing
+    assert not wide, f"display equations wider than the column at 1400 px: {wide}"
+
+
 def test_every_chapter_opens_its_own_notebook_in_colab_from_a_badge(site: Path) -> None:
     """The badge under each chapter's title links to that chapter's notebook (not only the launch menu)."""
     wrong = {}
