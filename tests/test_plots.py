@@ -103,7 +103,7 @@ def cifar_results() -> tuple[dict, dict]:
     meta = dict(profile="quick", config={"epochs": 2}, provenance=dict(device="cpu", commit="abc1234"),
                 data={"dataset": "CIFAR-10 (standardised, ZCA)", "n_train": 10, "n_test": 5})
     info = lambda f: [dict(total=100 / f, units=100, per_unit=1 / f), dict(total=50 / f, units=50, per_unit=1 / f)]
-    filters = dict(meta, rows=[dict(dropout=d, filter_fraction=f, test_error=0.5 - f / 10,
+    filters = dict(meta, rows=[dict(dropout=d, filter_fraction=f, test_error=0.5 - f / 10, train_error=0.3,
                                     **({"information": info(f)} if d == "information" else {}))
                                for f in (0.1, 0.25) for d in ("none", "binary", "information")])
     beta = dict(meta, rows=[dict(beta=b, test_error=0.4, total_correlation=10 / b) for b in (3.0, 0.3, 1.0)])
