@@ -124,7 +124,7 @@ register(Experiment(
         "quick": {**RECIPE, **QUICK, "beta": 3.0, "dropouts": ["none", "binary", "information"],
                   "filter_fractions": [0.1]},
         "cpu": {**RECIPE, **CPU, "beta": 3.0, "dropouts": ["none", "binary", "information"],
-                "filter_fractions": [0.1, 0.25]},
+                "filter_fractions": [0.1, 0.2]},
         "full": {**RECIPE, **PAPER, "beta": 3.0, "dropouts": ["none", "binary", "information"],
                  "filter_fractions": [0.1, 0.25, 0.5, 0.75, 1.0]},
     },
