@@ -1,0 +1,11 @@
+"""The networks of the experiments, one module per family, every public name re-exported here.
+
+* :mod:`~ibcore.models.classifiers`: the MNIST MLP, All-CNN-32/96 (Table II), the nuisance head (Fig. 4);
+* :mod:`~ibcore.models.vae`: the VAE of §7 with a Gaussian or an Information Dropout latent.
+"""
+from ibcore.models.classifiers import (ALL_CNN_32, ALL_CNN_96, DROPOUTS, MLP, AllCNN, AllCNN32, AllCNN96, Noise,
+                                       NuisanceHead, conv_block, dense_block)
+from ibcore.models.vae import LATENTS, VAE
+
+__all__ = ["ALL_CNN_32", "ALL_CNN_96", "DROPOUTS", "MLP", "AllCNN", "AllCNN32", "AllCNN96", "Noise",
+           "NuisanceHead", "conv_block", "dense_block", "LATENTS", "VAE"]
