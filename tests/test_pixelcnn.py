@@ -2,11 +2,12 @@
 two bottlenecks on v_j, the objective, sampling and the pixelcnn-bottleneck experiment."""
 import math
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from ibcore import kl
+from ibcore import cache, experiments, kl, plots
 from ibcore.likelihoods import (HALF_RANGE, Bernoulli, DiscretizedLogisticMixture, bits_per_dim,
                                 to_symmetric)
 from ibcore.models import ElboTerms, GatedPixelCNN, VAEPixelCNN
@@ -267,3 +268,78 @@ def test_hybrid_refuses_bad_settings():
         tiny_hybrid()(torch.zeros(2, 1, 7, 7))
     with pytest.raises(ValueError, match="kernel must be odd"):
         GatedPixelCNN(1, 2, kernel=4)
+
+
+def test_profiles_follow_appendix_b_where_they_say_so():
+    cpu, full = (experiments.get("pixelcnn-bottleneck").config(p) for p in ("cpu", "full"))
+    assert len(cpu["ps"]) >= 4 and len(cpu["betas"]) >= 4 and cpu["dataset"] == "binarized-mnist"
+    assert full["dataset"] == "cifar10" and (full["components"], full["v_dim"], full["mixer_hidden"]) == (10, 10, 266)
+    assert (full["epochs"], full["lr"], full["optimizer"], full["pixelcnn_dropout"]) == (350, 1e-4, "adam", 0.5)
+    torch.manual_seed(0)
+    model = VAEPixelCNN(DiscretizedLogisticMixture(3, 10), image_size=32,
+                        **{k: full[k] for k in experiments.pixelcnn.MODEL_KEYS})
+    assert model.latent_shape == (16, 4, 4)                              # App. B: 4×4 × 16 latents
+    experiment = experiments.get("pixelcnn-bottleneck")
+    with pytest.raises(ValueError, match=r"p must be in \(0, 1\)"):
+        experiment.trials(experiment.config("quick", {"ps": [1.0]}))
+    with pytest.raises(ValueError, match="beta must be >= 0"):
+        experiment.trials(experiment.config("quick", {"betas": [-0.1]}))
+
+
+def test_experiment_end_to_end_on_tiny_mnist(fake_mnist_root, monkeypatch):
+    monkeypatch.setenv("IBCORE_DATA", str(fake_mnist_root))
+    tiny = dict(n_train=64, n_test=32, ps=[0.5], betas=[1.0], latent_draws=1, samples_per_z=2, pixelcnn_layers=2)
+    result = experiments.run("pixelcnn-bottleneck", "quick", progress=False, threads=1, **tiny)
+    rows = result["rows"]
+    assert [(r["bottleneck"], r["p"], r["beta"]) for r in rows] == [
+        ("none", None, None), ("gaussian", 0.5, None), ("variational", None, 1.0)]
+    assert result["data"]["n_train"] == 64 and result["data"]["dataset"] == "binarised MNIST"
+    for row in rows:
+        assert row["test_nelbo"] == pytest.approx(row["test_nll"] + row["test_kl"])
+        assert row["test_nelbo_bpd"] == pytest.approx(row["test_nelbo"] / (784 * math.log(2)))
+        assert row["test_kl_bpd"] == pytest.approx(row["test_kl"] / (784 * math.log(2)))
+        assert row["test_kl"] > 0 and row["test_nll"] > 0
+        samples = cache.decode_array(row["samples"])
+        assert samples.shape == (1, 2, 1, 28, 28) and set(np.unique(samples)) <= {0.0, 1.0}
+    assert rows[0]["train_bottleneck_kl"] == rows[1]["train_bottleneck_kl"] == 0
+    assert rows[2]["train_bottleneck_kl"] > 0
+    table = plots.pixelcnn_table(result)
+    assert list(table["bottleneck"]) == [plots.BOTTLENECK_LABELS[k] for k in ("none", "gaussian", "variational")]
+    assert table["VAE KL (bits/dim)"].tolist() == pytest.approx([round(r["test_kl_bpd"], 4) for r in rows])
+
+
+def synthetic_result() -> dict:
+    rng = np.random.default_rng(0)
+
+    def row(kind, p=None, beta=None, kl_bpd=0.01):
+        samples = cache.encode_array((rng.random((2, 2, 1, 28, 28)) > 0.5).astype(np.float32))
+        return dict(bottleneck=kind, p=p, beta=beta, test_kl_bpd=kl_bpd, test_nelbo_bpd=0.2 + kl_bpd,
+                    test_nll_bpd=0.2, test_kl=kl_bpd * 784 * math.log(2), train_bottleneck_kl=0.0, samples=samples)
+
+    rows = [row("none", kl_bpd=0.0), row("gaussian", p=0.9, kl_bpd=0.05), row("gaussian", p=0.1, kl_bpd=0.01),
+            row("variational", beta=0.3, kl_bpd=0.02)]
+    return dict(rows=rows, profile="cpu", config={"epochs": 1},
+                data={"dataset": "binarised MNIST", "n_train": 22699, "n_test": 5000},
+                provenance=dict(device="cpu (1 threads)", commit="abc1234def"))
+
+
+def test_tradeoff_figure_and_frames():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    result = synthetic_result()
+    fig = plots.plot_tradeoff(result)
+    ax = fig.axes[0]
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("VAE KL (bits/dim)", "test −ELBO (bits/dim)")
+    gd = next(line for line in ax.lines if line.get_label() == plots.BOTTLENECK_LABELS["gaussian"])
+    assert list(gd.get_xdata()) == [0.01, 0.05]                        # ordered by p
+    assert any("cpu profile · 1 epoch · 22,699 binarised MNIST" in t.get_text() for t in fig.texts)
+    frames = plots.pixelcnn_frames(result, "gaussian")
+    assert sorted(frames) == [0.0, 0.1, 0.9]                            # 0: the no-bottleneck model
+    with pytest.raises(ValueError, match="no gaussian run with strength 0.5"):
+        plots.plot_pixelcnn_frame(result, "gaussian", 0.5)
+    with pytest.raises(ValueError, match="kind must be one of"):
+        plots.pixelcnn_frames(result, "none")
+    plt.close("all")
