@@ -125,7 +125,7 @@ class VAEPixelCNN(nn.Module):
             raise ValueError(f"Gaussian dropout needs a rate p in (0, 1), got {p!r}")
         channels = likelihood.channels
         self.likelihood, self.channels, self.image_size = likelihood, channels, image_size
-        self.bottleneck_kind, self.v_dim = bottleneck, v_dim
+        self.bottleneck_kind = bottleneck
         sizes = stage_sizes(image_size, downsamplings)
         self.latent_shape = (latent_channels, sizes[-1], sizes[-1])
         self.encoder = Encoder(channels, vae_width, vae_blocks, latent_channels, downsamplings)
