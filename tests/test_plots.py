@@ -38,7 +38,8 @@ def cluttered_result(new: bool = True) -> dict:
 
 
 def test_every_public_name_is_reexported():
-    for module in (plots.style, plots.theory, plots.mnist, plots.vae, plots.cluttered, plots.cifar):
+    for module in (plots.style, plots.theory, plots.mnist, plots.vae, plots.cluttered, plots.cifar,
+                   plots.pixelcnn):
         for name in dir(module):
             obj = getattr(module, name)
             if name.startswith("_") or getattr(obj, "__module__", module.__name__) != module.__name__:

@@ -10,12 +10,12 @@ runs the experiment's grid as a sweep of cached trials and returns a JSON-able r
 cached under a key of (experiment, resolved config, data identity, result-format version).
 One module per chapter family registers its experiments: :mod:`.mnist`, :mod:`.priors`,
 :mod:`.vae`, :mod:`.cluttered`, :mod:`.cifar`,
-:mod:`.occluded`.
+:mod:`.occluded`, :mod:`.pixelcnn`.
 """
 from ibcore.experiments.registry import (PROFILES, REGISTRY, RESULTS_DIR, Config, Experiment, TrialRun,
                                          committed, compute_trial, get, names, register, run, sweep_trials)
 from ibcore.experiments.common import RECIPE_KEYS, SUMMARY_COLUMNS, beta_used, summary_table
-from ibcore.experiments import mnist, cifar, occluded, priors, vae, cluttered  # noqa: E402,F401  (register the experiments)
+from ibcore.experiments import mnist, cifar, occluded, pixelcnn, priors, vae, cluttered  # noqa: E402,F401  (register the experiments)
 from ibcore.experiments.cifar import beta_table, cifar_claims, filters_table
 from ibcore.experiments.cluttered import localisation_table
 from ibcore.experiments.occluded import occlusion_table

@@ -14,13 +14,17 @@ One module per family of figures, every public name re-exported here:
 * :mod:`~ibcore.plots.vae`: the VAE of §7 (images, ELBO, β frames);
 * :mod:`~ibcore.plots.cluttered`: Cluttered MNIST, KL maps and localisation (Fig. 2);
 * :mod:`~ibcore.plots.cifar`: CIFAR-10, error vs filters (Fig. 3b), information per layer (Fig. 6),
-  TC vs β (Fig. 5), Occluded CIFAR (Fig. 4).
+  TC vs β (Fig. 5), Occluded CIFAR (Fig. 4);
+* :mod:`~ibcore.plots.pixelcnn`: Rey & Mnih's hybrid VAE-PixelCNN (its diagram, Fig. 2's trade-off,
+  Fig. 3's samples, the table).
 """
 from ibcore.plots.cifar import (plot_error_vs_filters, plot_information_per_layer, plot_occlusion,
                                plot_tc_vs_beta)
 from ibcore.plots.cluttered import plot_cluttered_samples, plot_kl_maps, plot_localisation
 from ibcore.plots.mnist import (METHOD_LABELS, METHOD_STYLES, plot_activation_priors, plot_error_vs_width,
                                 plot_training_curves, width_table)
+from ibcore.plots.pixelcnn import (BOTTLENECK_LABELS, STRENGTH, pixelcnn_frames, pixelcnn_table, plot_hybrid_model,
+                                   plot_pixelcnn_frame, plot_tradeoff)
 from ibcore.plots.style import (PALETTE, SMALLEST, add_provenance, provenance, result_provenance, table,
                                 use_style)
 from ibcore.plots.theory import (plot_dropout_bound, plot_dropout_density, plot_ib_curve, plot_ib_frame,
@@ -36,4 +40,6 @@ __all__ = [
     "plot_vae_images", "plot_vae_elbo", "plot_vae_beta_frame", "vae_beta_frames",
     "plot_kl_maps", "plot_localisation", "plot_cluttered_samples",
     "plot_error_vs_filters", "plot_information_per_layer", "plot_tc_vs_beta", "plot_occlusion",
+    "BOTTLENECK_LABELS", "STRENGTH", "pixelcnn_table", "plot_tradeoff", "plot_pixelcnn_frame", "pixelcnn_frames",
+    "plot_hybrid_model",
 ]

@@ -1,5 +1,5 @@
 """Evaluation helpers of the training loop: batches, BatchNorm recalibration, noise switches,
-the test error and the VAE's ELBO.
+the test error and the ELBO of the VAEs (§7's, and the hybrid VAE-PixelCNN's).
 
 Two kinds of evaluation, never mixed (``../DESIGN.md``, "Conventions"):
 
@@ -178,5 +178,24 @@ def negative_elbo(model: nn.Module, x: Tensor, target: Tensor | None = None,
         for idx in batch_indices(len(x), batch_size):
             nll, kl = reconstruction_terms(model, x[idx].to(device), target[idx].to(device))
             sums += torch.stack([nll.sum(), kl.sum()]).to(sums.dtype)
+    nll_mean, kl_mean = (float(v) / len(x) for v in sums.cpu())
+    return nll_mean + kl_mean, nll_mean, kl_mean
+
+
+@torch.no_grad()
+def mean_elbo_terms(model: nn.Module, x: Tensor, batch_size: int = 500) -> tuple[float, float, float]:
+    """Mean over examples of (−ELBO, −E_q log p(x|z), KL(q(z|x) ‖ p(z))) in nats, for a model whose
+    forward returns per-example ELBO terms (:class:`ibcore.models.ElboTerms`).
+
+    Eval mode: one z ~ q(z|x) per example (the model samples it), the decoder's bottleneck
+    without noise (Rey & Mnih, App. B). Its Σ_j KL_j is not part of the ELBO and is left out.
+    Inputs move to the model's device; one host sync.
+    """
+    model.eval()
+    device = model_device(model)
+    sums = torch.zeros(2, dtype=accumulation_dtype(device), device=device)
+    for idx in batch_indices(len(x), batch_size):
+        terms = model(x[idx].to(device))
+        sums += torch.stack([terms.nll.sum(), terms.kl.sum()]).to(sums.dtype)
     nll_mean, kl_mean = (float(v) / len(x) for v in sums.cpu())
     return nll_mean + kl_mean, nll_mean, kl_mean

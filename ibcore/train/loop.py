@@ -17,6 +17,11 @@ from a generator seeded by (seed, epoch). A non-finite loss raises
 the Bernoulli negative log-likelihood summed over pixels plus β·KL(q(z|x) ‖ p(z)) per
 example (no division by N_train: eq. 7 is the per-sample ELBO), and each epoch reports the
 test-set negative ELBO in nats.
+
+``objective="elbo"`` trains a model whose forward returns its own per-example ELBO terms
+(:class:`ibcore.models.ElboTerms`: −log p(x|z), KL(q(z|x) ‖ p(z)), and Σ_j KL_j of a bottleneck
+inside the decoder): the loss is −ELBO + β·Σ_j KL_j (Rey & Mnih, eq. 6 and L_VBL), again per
+example; each epoch reports the test-set negative ELBO with the decoder's bottleneck noise off.
 """
 from __future__ import annotations
 
@@ -33,14 +38,17 @@ from tqdm.auto import tqdm
 
 from ibcore.layers import check_choice, kl_loss
 from ibcore.train import checkpoint as checkpoints
-from ibcore.train.evaluation import (batch_indices, error_rate, negative_elbo, recalibrate_batchnorm,
-                                     reconstruction_terms)
+from ibcore.train.evaluation import (batch_indices, error_rate, mean_elbo_terms, negative_elbo,
+                                     recalibrate_batchnorm, reconstruction_terms)
 
 HISTORY_KEYS = ("ce", "lz", "train_error", "test_error", "lr", "seconds")
 #: History of ``objective="reconstruction"``: ``ce`` is the Bernoulli NLL and ``lz`` the KL, both
 #: per training example in nats; ``test_nelbo = test_ce + test_lz`` is the test-set negative ELBO.
 RECONSTRUCTION_KEYS = ("ce", "lz", "test_nelbo", "test_ce", "test_lz", "lr", "seconds")
-OBJECTIVES = ("classification", "reconstruction")
+#: History of ``objective="elbo"`` (nats per training example): ``nelbo`` and ``bottleneck_kl`` (Σ_j KL_j)
+#: on the training batches; ``test_nelbo = test_nll + test_kl`` on the test set (``test_kl``: the VAE's KL).
+ELBO_KEYS = ("nelbo", "bottleneck_kl", "test_nelbo", "test_nll", "test_kl", "lr", "seconds")
+OBJECTIVES = ("classification", "reconstruction", "elbo")
 OPTIMIZERS = ("sgd", "adam")
 #: ``fp32``: full precision; ``bf16``: forward pass and loss under bfloat16 autocast.
 PRECISIONS = ("fp32", "bf16")
@@ -127,7 +135,11 @@ def _batch_terms(model: nn.Module, x: Tensor, y: Tensor, objective: str,
 
     Classification: mean CE and Lz = Σ_layers mean_batch KL / N_train (eq. 3).
     Reconstruction: mean Bernoulli NLL and mean KL per example (eq. 7); count 0.
+    ELBO: mean −ELBO and mean Σ_j KL_j of the decoder's bottleneck per example; count 0.
     """
+    if objective == "elbo":
+        terms = model(x)
+        return (terms.nll + terms.kl).mean(), terms.bottleneck_kl.mean(), torch.zeros((), device=x.device)
     if objective == "reconstruction":
         nll, kl = reconstruction_terms(model, x, y)
         return nll.mean(), kl.mean(), torch.zeros((), device=nll.device)
@@ -204,6 +216,9 @@ def fit(model: nn.Module, train_data: tuple[Tensor, Tensor], test_data: tuple[Te
     Bernoulli logits; the loss per example is NLL + β·KL (no division by
     N_train), and the history has :data:`RECONSTRUCTION_KEYS`, with the test
     negative ELBO (noise on, one sample per example) in place of the error.
+    ``objective="elbo"``: the data are ``(x, x)`` pairs and ``model(x)`` returns per-example
+    :class:`ibcore.models.ElboTerms`; the loss per example is −ELBO + β·Σ_j KL_j (Rey & Mnih,
+    eq. 6 and L_VBL), and the history has :data:`ELBO_KEYS` (test: bottleneck noise off).
     ``optimizer="adam"`` uses Adam (``momentum`` ignored) instead of SGD.
     """
     check_choice("objective", objective, OBJECTIVES)
@@ -224,7 +239,7 @@ def fit(model: nn.Module, train_data: tuple[Tensor, Tensor], test_data: tuple[Te
                     optimizer=optimizer, precision=precision, compile=compile, drop_last=drop_last)
     path = Path(checkpoint) if checkpoint is not None else None
     fingerprint = checkpoints.fingerprint(model, settings)
-    keys = RECONSTRUCTION_KEYS if objective == "reconstruction" else HISTORY_KEYS
+    keys = {"reconstruction": RECONSTRUCTION_KEYS, "elbo": ELBO_KEYS}.get(objective, HISTORY_KEYS)
     start, history = 0, {k: [] for k in keys}
     if path is not None and path.exists():
         state = checkpoints.load(path, fingerprint)
@@ -244,7 +259,9 @@ def fit(model: nn.Module, train_data: tuple[Tensor, Tensor], test_data: tuple[Te
                                          generator=generator, epoch=epoch, progress=progress,
                                          objective=objective, precision=precision, drop_last=drop_last)
         recalibrate_batchnorm(model, recal_x)
-        if objective == "reconstruction":
+        if objective == "elbo":
+            metrics = (ce, lz, *mean_elbo_terms(model, x_test))
+        elif objective == "reconstruction":
             metrics = (ce, lz, *negative_elbo(model, x_test, y_test))
         else:
             metrics = (ce, lz, train_err, error_rate(model, x_test, y_test))

@@ -1,0 +1,175 @@
+"""The hybrid VAE-PixelCNN of Rey & Mnih (§3-4; chapter 21): the model's diagram, the trade-off
+of test −ELBO against VAE KL (Fig. 2), samples per bottleneck strength (Fig. 3) and its table."""
+from __future__ import annotations
+
+from typing import Mapping
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.patches import FancyBboxPatch
+from matplotlib.ticker import MaxNLocator
+
+from ibcore.cache import decode_array
+from ibcore.plots.style import SMALLEST, add_provenance, result_provenance, use_style
+
+BOTTLENECK_LABELS = {"none": "no bottleneck", "gaussian": "Gaussian dropout (GD)",
+                     "variational": "variational bottleneck (VB)"}
+#: The parameter that sets each bottleneck's strength, and its symbol.
+STRENGTH = {"gaussian": ("p", "p"), "variational": ("beta", "β")}
+
+
+def _rows(result: Mapping, kind: str) -> list[dict]:
+    """The rows of one bottleneck kind, weakest first."""
+    rows = [r for r in result["rows"] if r["bottleneck"] == kind]
+    return sorted(rows, key=lambda r: r[STRENGTH[kind][0]]) if kind in STRENGTH else rows
+
+
+def _strength(row: Mapping) -> str:
+    if row["bottleneck"] not in STRENGTH:
+        return "none"
+    key, symbol = STRENGTH[row["bottleneck"]]
+    return f"{symbol} = {row[key]:g}"
+
+
+def pixelcnn_table(result: Mapping):
+    """A pandas DataFrame of a pixelcnn-bottleneck result: per model, the test −ELBO, its
+    reconstruction part and the VAE KL in bits/dim, the VAE KL in nats per image and Σ_j KL_j of
+    the variational bottleneck (last training epoch, nats per image)."""
+    import pandas as pd
+
+    records = [{"bottleneck": BOTTLENECK_LABELS[r["bottleneck"]], "strength": _strength(r),
+                "test −ELBO (bits/dim)": r["test_nelbo_bpd"], "−log p(x|z) (bits/dim)": r["test_nll_bpd"],
+                "VAE KL (bits/dim)": r["test_kl_bpd"], "VAE KL (nats)": r["test_kl"],
+                "Σ_j KL_j (nats, train)": r["train_bottleneck_kl"]} for r in result["rows"]]
+    return pd.DataFrame(records).round(4)
+
+
+def _draw_tradeoff(ax: plt.Axes, result: Mapping, highlight: Mapping | None) -> None:
+    styles = {"gaussian": dict(color="C0", marker="o"), "variational": dict(color="C1", marker="s")}
+    for kind, style in styles.items():
+        rows = _rows(result, kind)
+        kl, nelbo = [r["test_kl_bpd"] for r in rows], [r["test_nelbo_bpd"] for r in rows]
+        ax.plot(kl, nelbo, label=BOTTLENECK_LABELS[kind], **style)
+        for row, x, y in zip(rows, kl, nelbo):
+            ax.annotate(_strength(row).split(" = ")[1], (x, y), textcoords="offset points", xytext=(4, 4),
+                        fontsize=SMALLEST, color=style["color"])
+    for row in _rows(result, "none"):
+        ax.plot(row["test_kl_bpd"], row["test_nelbo_bpd"], marker="*", markersize=14, color="0.2",
+                linestyle="none", label=BOTTLENECK_LABELS["none"])
+    if highlight is not None:
+        ax.plot(highlight["test_kl_bpd"], highlight["test_nelbo_bpd"], marker="o", markersize=16,
+                markerfacecolor="none", markeredgecolor="C3", markeredgewidth=2, linestyle="none")
+    ax.set(xlabel="VAE KL (bits/dim)", ylabel="test −ELBO (bits/dim)")
+    ax.xaxis.set_major_locator(MaxNLocator(5))
+    ax.legend(fontsize=SMALLEST)
+
+
+def plot_tradeoff(result: Mapping) -> plt.Figure:
+    """Fig. 2: test −ELBO against the VAE's KL, both in bits/dim, a curve per bottleneck over its
+    strength (p or β, written at each point) and the no-bottleneck model as a star. Lower is
+    a better fit; further right, more information in the latents."""
+    use_style()
+    fig, ax = plt.subplots(figsize=(7.8, 4.4))
+    _draw_tradeoff(ax, result, None)
+    ax.set_title("Fit vs use of the latents")
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    return add_provenance(fig, result_provenance(result))
+
+
+def _as_images(samples: np.ndarray) -> np.ndarray:
+    """[draws, per_z, C, H, W] samples → images for imshow: binary as is, [−1, 1] colour to [0, 1] HWC."""
+    if samples.shape[2] == 1:
+        return samples[:, :, 0]
+    return np.clip((samples.transpose(0, 1, 3, 4, 2) + 1) / 2, 0, 1)
+
+
+def _find(result: Mapping, kind: str, value: float) -> dict:
+    if kind == "none" or (kind in STRENGTH and value == 0):
+        rows = _rows(result, "none")
+    elif kind in STRENGTH:
+        rows = [r for r in _rows(result, kind) if r[STRENGTH[kind][0]] == value]
+    else:
+        raise ValueError(f"unknown bottleneck {kind!r}; allowed: none, {', '.join(STRENGTH)}")
+    if not rows:
+        values = [r[STRENGTH[kind][0]] for r in _rows(result, kind)] if kind in STRENGTH else []
+        raise ValueError(f"no {kind} run with strength {value!r}; strengths: {values}")
+    return rows[0]
+
+
+def plot_pixelcnn_frame(result: Mapping, kind: str, value: float) -> plt.Figure:
+    """One frame of the sample slider (Fig. 3): the samples of the model with bottleneck ``kind``
+    at strength ``value`` (p or β; 0 is the no-bottleneck model), each row drawn from one z, beside
+    the trade-off plot with that model circled."""
+    row = _find(result, kind, value)
+    images = _as_images(decode_array(row["samples"]))
+    draws, per_z = images.shape[:2]
+    use_style()
+    fig = plt.figure(figsize=(11.0, 4.4))
+    left, right = fig.add_gridspec(1, 2, width_ratios=(1.0, 1.25), wspace=0.25)
+    cells = left.subgridspec(draws, per_z, wspace=0.05, hspace=0.05)
+    for d in range(draws):
+        for s in range(per_z):
+            ax = fig.add_subplot(cells[d, s])
+            ax.imshow(images[d, s], cmap="gray_r" if images.ndim == 4 else None, vmin=0, vmax=1)
+            ax.set(xticks=[], yticks=[])
+            ax.grid(False)
+            if s == 0:
+                ax.set_ylabel(f"z{d + 1}", rotation=0, ha="right", va="center", fontsize=SMALLEST)
+    fig.suptitle(f"{BOTTLENECK_LABELS[row['bottleneck']]}, {_strength(row)}: samples, each row from one z "
+                 f"(left); test −ELBO vs VAE KL (right)", fontsize="medium")
+    _draw_tradeoff(fig.add_subplot(right), result, row)
+    fig.subplots_adjust(left=0.04, right=0.98, bottom=0.17, top=0.9)
+    return add_provenance(fig, result_provenance(result))
+
+
+def pixelcnn_frames(result: Mapping, kind: str) -> dict[float, plt.Figure]:
+    """``{strength: frame}`` for :func:`ibcore.widgets.beta_slider`: one frame per p (``kind="gaussian"``)
+    or β (``"variational"``), and the no-bottleneck model at 0 (a rate or weight of 0 is no bottleneck)."""
+    if kind not in STRENGTH:
+        raise ValueError(f"kind must be one of {', '.join(STRENGTH)}, got {kind!r}")
+    key = STRENGTH[kind][0]
+    values = [0.0] * bool(_rows(result, "none")) + [float(r[key]) for r in _rows(result, kind)]
+    return {value: plot_pixelcnn_frame(result, kind, value) for value in values}
+
+
+def _box(ax: plt.Axes, xy: tuple[float, float], text: str, colour: str, width: float = 1.6) -> None:
+    ax.add_patch(FancyBboxPatch((xy[0] - width / 2, xy[1] - 0.35), width, 0.7, boxstyle="round,pad=0.08",
+                                facecolor=colour, edgecolor="0.3"))
+    ax.text(*xy, text, ha="center", va="center", fontsize=SMALLEST)
+
+
+def _arrow(ax: plt.Axes, start: tuple[float, float], end: tuple[float, float]) -> None:
+    ax.annotate("", end, start, arrowprops=dict(arrowstyle="->", color="0.3", lw=1.4))
+
+
+def plot_hybrid_model() -> plt.Figure:
+    """Rey & Mnih's Fig. 1 as a diagram: x → encoder → z → decoder → u; x_<j and u → PixelCNN → v_j
+    → bottleneck → ṽ_j; [ṽ_j, u_j] → MLP mixer → p(x_j | x_<j, z)."""
+    use_style()
+    fig, ax = plt.subplots(figsize=(11.0, 3.4))
+    top, bottom = 2.2, 0.6
+    boxes = {"x": ((0.8, top), "image x", "0.92"), "enc": ((2.9, top), "VAE encoder\nq(z | x)", "#cfe3f5"),
+             "z": ((5.0, top), "latents z\n4×4×16", "#cfe3f5"), "dec": ((7.1, top), "VAE decoder", "#cfe3f5"),
+             "u": ((9.2, top), "u (per pixel)", "#cfe3f5"), "xl": ((0.8, bottom), "pixels x<j", "0.92"),
+             "pcnn": ((2.9, bottom), "PixelCNN\n(x<j and u)", "#fbe3c8"),
+             "v": ((5.0, bottom), "v_j (low-dim.)", "#fbe3c8"),
+             "bn": ((7.1, bottom), "bottleneck:\nGD (p) / VB (β)", "#f6c6c6"),
+             "mix": ((9.2, bottom), "MLP mixer\n[ṽ_j, u_j]", "#d9ead3"),
+             "out": ((11.3, bottom), "p(x_j | x<j, z)", "0.92")}
+    for xy, text, colour in boxes.values():
+        _box(ax, xy, text, colour)
+    for a, b in [("x", "enc"), ("enc", "z"), ("z", "dec"), ("dec", "u"), ("xl", "pcnn"), ("pcnn", "v"),
+                 ("v", "bn"), ("bn", "mix"), ("mix", "out")]:
+        (x0, y0), (x1, y1) = boxes[a][0], boxes[b][0]
+        _arrow(ax, (x0 + 0.85, y0), (x1 - 0.85, y1))
+    _arrow(ax, (9.2, top - 0.4), (9.2, bottom + 0.4))
+    _arrow(ax, (8.5, top - 0.4), (3.5, bottom + 0.4))
+    ax.text(9.3, 1.4, "u_j", fontsize=SMALLEST)
+    ax.text(6.0, 1.5, "u", fontsize=SMALLEST)
+    ax.text(4.0, 2.8, "global path: KL(q(z|x) ‖ N(0, I)) in the ELBO", ha="center", fontsize=SMALLEST)
+    ax.text(6.0, -0.1, "autoregressive path, squeezed per pixel (VB adds β Σ_j KL_j to the loss)", ha="center",
+            fontsize=SMALLEST)
+    ax.set(xlim=(-0.1, 12.2), ylim=(-0.35, 3.0))
+    ax.axis("off")
+    fig.tight_layout()
+    return fig
