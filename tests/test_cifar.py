@@ -206,6 +206,7 @@ def test_cifar_experiments_run_end_to_end_on_tiny_data(fake_cifar_mnist_root, mo
     [row] = beta["rows"]
     assert math.isfinite(row["total_correlation"]) and row["total_correlation"] >= 0
     assert experiments.beta_table(beta).shape[0] == 1
+    assert list(experiments.summary_table(beta).index) == [1.0]  # what the CLI prints: rows without "dropout"
     priors = experiments.run("cifar-activation-priors", "quick", progress=False, **tiny)
     assert [r["prior"] for r in priors["rows"]] == ["log-uniform", "log-normal"]
 

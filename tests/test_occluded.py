@@ -119,6 +119,7 @@ def test_occluded_experiment_runs_end_to_end_on_tiny_data(fake_cifar_mnist_root,
         assert row["map_sizes"] == [16, 8] and len(row["digit_localisation"]) == 2
         assert all(math.isfinite(s["mass_ratio"]) for s in row["digit_localisation"])
     assert set(result["examples"]) == {"images", "labels", "digits", "boxes"}
+    assert list(experiments.summary_table(result).index) == [0.0, 3.0]  # what the CLI prints
     table = experiments.occlusion_table(result)
     assert list(table.columns[:3]) == ["main error D (%)", "main error N (%)", "nuisance error (%)"]
     figure = plots.plot_occlusion(result)

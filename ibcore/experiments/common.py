@@ -83,9 +83,12 @@ def summary_table(result: Mapping[str, Any]):
     frame = pd.DataFrame([{k: v for k, v in row.items() if k != "history"} for row in result["rows"]])
     frame["test_error_%"] = 100 * frame["test_error"]
     frame["train_error_%"] = 100 * frame["train_error"]
-    keys = [c for c in ("dropout", "width") if c in frame and frame[c].nunique() > 1] or ["dropout"]
-    if "beta" in frame and frame.groupby(keys)["beta"].nunique().max() > 1:  # β is a grid axis
+    keys = ([c for c in ("dropout", "width") if c in frame and frame[c].nunique() > 1]
+            or [c for c in ("dropout",) if c in frame])
+    if "beta" in frame and (not keys or frame.groupby(keys)["beta"].nunique().max() > 1):  # β is a grid axis
         keys.append("beta")
+    if "seed" not in frame:
+        frame["seed"] = 0
     return (frame.groupby(keys, sort=False)
             .agg(test_error_pct=("test_error_%", "mean"), test_error_sd=("test_error_%", "std"),
                  train_error_pct=("train_error_%", "mean"), seeds=("seed", "nunique"),
