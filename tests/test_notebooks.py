@@ -92,16 +92,17 @@ def test_execution_fails_on_errors_and_is_forced() -> None:
 
 
 def test_widget_and_math_scripts_are_local_files_that_exist() -> None:
-    """No CDN: every script myst-nb and MathJax load is a vendored file served by the site."""
+    """No CDN: every script and style sheet the site loads beyond Sphinx's own is a vendored file
+    served by the site."""
     sphinx = CONFIG["sphinx"]["config"]
-    (extra,) = sphinx["html_extra_path"]
-    served = ROOT / extra
-    scripts = [*sphinx["nb_ipywidgets_js"], sphinx["mathjax_path"]]
+    served = [ROOT / extra for extra in sphinx["html_extra_path"]]
+    scripts = [*sphinx["nb_ipywidgets_js"], sphinx["mathjax_path"], *sphinx.get("html_css_files", [])]
     for script in scripts:
         assert "://" not in script and not script.startswith("//"), f"{script} is not a local file"
-        # Sphinx resolves these relative to _static/; the extra path is copied to the site root.
+        # Sphinx resolves these relative to _static/; the extra paths are copied to the site root.
         assert script.startswith("../"), f"{script} should point from _static/ to the site root"
-        assert (served / script.removeprefix("../")).is_file(), f"{script} is not in {extra}/"
+        assert any((folder / script.removeprefix("../")).is_file() for folder in served), \
+            f"{script} is in none of {sphinx['html_extra_path']}"
     assert any(script.endswith("html-manager/embed.js") for script in scripts)
 
 
@@ -109,3 +110,37 @@ def test_vendored_files_are_each_under_2_mb() -> None:
     big = {p.relative_to(ROOT).as_posix(): p.stat().st_size for p in (ROOT / "book" / "widgets-js").rglob("*")
            if p.is_file() and p.stat().st_size >= MAX_VENDORED_BYTES}
     assert not big, f"vendored files must stay under 2 MB each: {big}"
+
+
+FIGURE_CALL = re.compile(r"\bplot_\w+\(|beta_slider\(")
+TABLE_CALL = re.compile(r"\btable\(|_table\(")
+
+
+def _figure_cells(name: str) -> list[tuple[int, nbformat.NotebookNode]]:
+    """Code cells that draw a figure or a slider (a ``plot_*`` or ``beta_slider`` call)."""
+    nb = nbformat.read(ROOT / f"{name}.ipynb", as_version=4)
+    return [(i, cell) for i, cell in enumerate(nb.cells) if cell.cell_type == "code" and FIGURE_CALL.search(cell.source)]
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_every_figure_has_a_name_a_caption_and_alt_text(name: str) -> None:
+    """myst-nb wraps each output of a cell with ``mystnb.figure`` metadata in a numbered figure;
+    ``mystnb.image.alt`` is the text a screen reader says (sliders: the caption speaks for them)."""
+    problems = {}
+    for i, cell in _figure_cells(name):
+        meta = cell.metadata.get("mystnb", {})
+        figure, alt = meta.get("figure", {}), meta.get("image", {}).get("alt", "")
+        missing = [key for key in ("name", "caption") if len(str(figure.get(key, ""))) < 3]
+        if "beta_slider(" not in cell.source and len(alt) < 10:
+            missing.append("image.alt")
+        if TABLE_CALL.search(cell.source):
+            missing.append("a table in the same cell (it would be captioned as the figure)")
+        if missing:
+            problems[i] = missing
+    assert not problems, f"figure cells lacking: {problems}"
+
+
+def test_figure_names_are_unique_across_the_book() -> None:
+    names = [cell.metadata["mystnb"]["figure"]["name"] for nb in NOTEBOOKS for _, cell in _figure_cells(nb)
+             if "figure" in cell.metadata.get("mystnb", {})]
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)

@@ -343,3 +343,38 @@ def test_tradeoff_figure_and_frames():
     with pytest.raises(ValueError, match="kind must be one of"):
         plots.pixelcnn_frames(result, "none")
     plt.close("all")
+
+
+def _tradeoff_result(gd, vb, none_kl=0.5):
+    """A pixelcnn-bottleneck result from (VAE KL bits/dim, −ELBO bits/dim) points."""
+    rows = [dict(bottleneck="none", test_kl=none_kl, test_kl_bpd=none_kl / 543.4, test_nelbo_bpd=0.2)]
+    rows += [dict(bottleneck=kind, test_kl=kl * 543.4, test_kl_bpd=kl, test_nelbo_bpd=nelbo)
+             for kind, points in (("gaussian", gd), ("variational", vb)) for kl, nelbo in points]
+    return {"rows": rows}
+
+
+def test_tradeoff_comparison_measures_the_gap_at_equal_vae_kl():
+    # GD: −ELBO = 0.20 + 0.1·KL; VB: 0.21 + 0.1·KL; overlap KL ∈ [0.02, 0.08]: VB worse by 0.01 everywhere
+    gd = [(0.0, 0.20), (0.04, 0.204), (0.08, 0.208)]
+    vb = [(0.02, 0.212), (0.1, 0.22)]
+    found = experiments.tradeoff_comparison(_tradeoff_result(gd, vb))
+    assert found["kl_range_bpd"] == pytest.approx((0.02, 0.08))
+    assert found["gap_bpd"] == pytest.approx(0.01) and found["gd_better_share"] == 1.0
+    assert found["none_kl_nats"] == 0.5 and found["max_kl_nats"] == pytest.approx(0.1 * 543.4)
+    reversed_ = experiments.tradeoff_comparison(_tradeoff_result(vb, gd))
+    assert reversed_["gap_bpd"] == pytest.approx(-0.01) and reversed_["gd_better_share"] == 0.0
+
+
+def test_tradeoff_comparison_without_a_common_kl_range_reports_none():
+    found = experiments.tradeoff_comparison(_tradeoff_result([(0.0, 0.2), (0.01, 0.21)], [(0.05, 0.2), (0.09, 0.21)]))
+    assert found["kl_range_bpd"] is None and found["gap_bpd"] is None
+    with pytest.raises(ValueError, match="gaussian"):
+        experiments.tradeoff_comparison(_tradeoff_result([], [(0.05, 0.2)]))
+
+
+def test_the_papers_page_gives_fig_2_a_verdict_from_the_trade_off():
+    from ibcore.experiments.papers import _pixelcnn
+
+    text, verdict = _pixelcnn(_tradeoff_result([(0.0, 0.20), (0.08, 0.208)], [(0.02, 0.212), (0.1, 0.22)]))
+    assert verdict == "reproduced" and "+0.0100" in text
+    assert _pixelcnn(_tradeoff_result([(0.02, 0.212), (0.1, 0.22)], [(0.0, 0.20), (0.08, 0.208)]))[1] == "not yet"

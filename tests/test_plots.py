@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from ibcore import plots  # noqa: E402
+from ibcore import experiments, plots  # noqa: E402
 from ibcore.cache import encode_array  # noqa: E402
 
 SIZES = [48, 24, 12, 6]
@@ -126,3 +126,47 @@ def test_cifar_figures_draw_one_line_per_method_layer_and_measure():
     with pytest.raises(ValueError, match="no Information Dropout rows"):
         plots.plot_information_per_layer(dict(filters, rows=[r for r in filters["rows"] if "information" not in r]))
     plt.close("all")
+
+
+def test_table_shows_readable_headers_with_units_and_no_meaningless_index() -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame({"test_error_pct": [2.0, 3.5], "qq_r2": [0.99, 0.9], "some_new_value": [1, 2]},
+                         index=pd.Index(["none", "information"], name="dropout"))
+    html = plots.table(frame).to_html()
+    assert "test error (%)" in html and "Q–Q R²" in html and "some new value" in html
+    assert "test_error_pct" not in html and ">none<" not in html  # the index is hidden by default
+    shown = plots.table(frame, index=True).to_html()
+    assert ">none<" in shown and ">dropout<" in shown
+
+
+def test_table_formats_by_column_with_the_code_name() -> None:
+    import pandas as pd
+
+    html = plots.table(pd.DataFrame({"gap": [0.0, 3e-12], "x": [1.23456, 2.0]}), formats={"gap": "{:.1g}"}).to_html()
+    assert ">0<" in html and ">3e-12<" in html and ">1.23<" in html
+
+
+def test_summary_tables_give_errors_in_percent() -> None:
+    summary = {"summary": [{"activation": "relu", "prior": "log-uniform", "test_error": 0.0213}]}
+    table = experiments.summary_table(summary)
+    assert table["test_error_pct"].tolist() == [pytest.approx(2.13)] and "test_error" not in table
+
+
+def test_glue_keys_and_frames_name_each_number_by_its_row_and_column() -> None:
+    import pandas as pd
+
+    assert plots.glue_key("ch11", "Information − binary", 3) == "ch11-information-binary-3"
+    frame = pd.DataFrame({"none": [20.6, 7.5], "information": [24.3, float("nan")], "prior": ["a", "b"]}, index=[3, 8])
+    glued = plots.glue_frame("ch11", frame)
+    assert glued == {"ch11-3-none": 20.6, "ch11-3-information": 24.3, "ch11-8-none": 7.5}
+    assert all(type(value) is float for value in glued.values())  # {glue:text} formats Python floats only
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"a": float("nan")}, "finite"), ({"a": float("inf")}, "finite"), ({"a": "2.0"}, "finite"),
+    ({"a": True}, "finite"), ({"A": 1.0, "a": 2.0}, "two numbers"),
+])
+def test_glue_numbers_rejects_what_the_prose_cannot_show(values, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        plots.glue_numbers("ch", values)

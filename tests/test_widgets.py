@@ -63,10 +63,30 @@ def test_description_and_readout_format_are_used() -> None:
 
 def test_figures_are_rendered_at_the_given_dpi_and_closed() -> None:
     figs = {beta: figure(4.0, 3.0, f"β={beta}") for beta in (0.5, 1.0)}
-    _, stack = parts(beta_slider(figs, dpi=50))
+    _, stack = parts(beta_slider(figs, dpi=50, pixel_ratio=1))
     assert [png_size(image.value) for image in stack.children] == [(200, 150), (200, 150)]
     open_numbers = set(plt.get_fignums())
     assert not any(fig.number in open_numbers for fig in figs.values()), "figures must be closed"
+
+
+def test_figures_are_rendered_at_twice_the_pixels_and_shown_at_the_display_size() -> None:
+    _, stack = parts(beta_slider({0.5: figure(4.0, 3.0, "β=0.5")}, dpi=50))  # pixel_ratio 2 by default
+    image = stack.children[0]
+    assert png_size(image.value) == (400, 300)
+    assert image.layout.width == "200.0px" and image.layout.max_width == "100%"
+
+
+def test_frames_use_a_palette_of_at_most_256_colours() -> None:
+    from PIL import Image
+
+    _, stack = parts(beta_slider({0.5: figure(4.0, 3.0, "β=0.5")}))
+    assert Image.open(io.BytesIO(stack.children[0].value)).mode == "P"
+
+
+def test_png_frames_pass_through_with_their_own_size() -> None:
+    frame = png("red")
+    _, stack = parts(beta_slider({0.1: frame}))
+    assert stack.children[0].value == frame and stack.children[0].layout.width is None
 
 
 def test_the_slider_index_is_linked_to_the_stack_in_the_embedded_state() -> None:
@@ -98,6 +118,12 @@ def test_bad_frames_raise_value_error(frames, message: str) -> None:
 def test_bad_dpi_raises_value_error() -> None:
     with pytest.raises(ValueError, match="dpi"):
         beta_slider({0.1: png("red")}, dpi=0)
+
+
+@pytest.mark.parametrize("ratio", [0, 1.5, -2])
+def test_bad_pixel_ratio_raises_value_error(ratio) -> None:
+    with pytest.raises(ValueError, match="pixel_ratio"):
+        beta_slider({0.1: png("red")}, pixel_ratio=ratio)
 
 
 def test_live_slider_recomputes_on_change_and_closes_figures() -> None:

@@ -62,13 +62,13 @@ def grid(config: Config, **axes: str) -> list[dict]:
 
 
 #: Column order of the tables of results that carry a ``summary`` (JSON files sort their keys).
-SUMMARY_COLUMNS = ("activation", "prior", "latent", "beta", "seed", "epochs", "test_error", "test_elbo",
+SUMMARY_COLUMNS = ("activation", "prior", "latent", "beta", "seed", "epochs", "test_error_pct", "test_elbo",
                    "test_reconstruction", "test_kl", "active_units", "zero_fraction", "ks", "qq_r2",
                    "unit_ks_median", "seconds")
 
 
 def summary_table(result: Mapping[str, Any]):
-    """A pandas DataFrame of a result's rows: mean and spread of the final test error per group.
+    """A pandas DataFrame of a result's rows: mean and spread of the final test error (%) per group.
 
     Rows are grouped by every setting that varies except the seed. A result
     that carries its own ``summary`` (a list of flat dicts) is shown as that.
@@ -77,6 +77,9 @@ def summary_table(result: Mapping[str, Any]):
 
     if "summary" in result:
         frame = pd.DataFrame(result["summary"])
+        if "test_error" in frame:  # every table of the book gives errors in %
+            frame["test_error"] = 100 * frame["test_error"]
+            frame = frame.rename(columns={"test_error": "test_error_pct"})
         first = [c for c in SUMMARY_COLUMNS if c in frame]
         return frame[first + [c for c in frame if c not in first]].round(4)
 

@@ -128,6 +128,40 @@ def _combine(config: Config, rows: list[dict]) -> dict:
     return dict(rows=rows, summary=[{k: row[k] for k in SUMMARY_KEYS} for row in rows])
 
 
+def tradeoff_comparison(result: dict, n_grid: int = 101) -> dict:
+    """Fig. 2's claim, measured: is Gaussian dropout's −ELBO lower than the variational bottleneck's
+    at equal VAE KL?
+
+    Each curve (Gaussian dropout over p, the variational bottleneck over β) is its models' points
+    (VAE KL, test −ELBO), in bits/dim, sorted by KL and joined by straight lines. Over the KL range
+    both curves cover, ``gap_bpd`` is the mean over ``n_grid`` evenly spaced KL values of
+    VB −ELBO − GD −ELBO (positive: Gaussian dropout is better) and ``gd_better_share`` the share of
+    those values where it is; both are None when the ranges do not overlap. ``none_kl_nats`` is
+    the no-bottleneck model's VAE KL (nats per image; near 0: its latents collapsed) and
+    ``max_kl_nats`` the largest VAE KL of any bottleneck model, for scale.
+    """
+    import numpy as np
+
+    def curve(kind: str) -> np.ndarray:
+        points = sorted((r["test_kl_bpd"], r["test_nelbo_bpd"]) for r in result["rows"] if r["bottleneck"] == kind)
+        if not points:
+            raise ValueError(f"the result has no {kind!r} models")
+        return np.array(points)
+
+    gd, vb = curve("gaussian"), curve("variational")
+    low, high = max(gd[0, 0], vb[0, 0]), min(gd[-1, 0], vb[-1, 0])
+    gap = share = None
+    if high > low:
+        grid = np.linspace(low, high, n_grid)
+        difference = np.interp(grid, vb[:, 0], vb[:, 1]) - np.interp(grid, gd[:, 0], gd[:, 1])
+        gap, share = float(difference.mean()), float((difference > 0).mean())
+    none = [r for r in result["rows"] if r["bottleneck"] == "none"]
+    return dict(kl_range_bpd=(float(low), float(high)) if high > low else None, gap_bpd=gap, gd_better_share=share,
+                none_kl_nats=none[0]["test_kl"] if none else None,
+                none_nelbo_bpd=none[0]["test_nelbo_bpd"] if none else None,
+                max_kl_nats=max(r["test_kl"] for r in result["rows"] if r["bottleneck"] != "none"))
+
+
 _RECIPE = dict(optimizer="adam", momentum=0.9, lr_drops=[], weight_decay=0.0, seed=0, **EXECUTION)
 
 # quick: a few seconds per trial on CPU, for the live book build (5 trials, ≤ 90 s in all).

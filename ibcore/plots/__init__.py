@@ -8,7 +8,9 @@ Text is never smaller than matplotlib's "small" (10 pt, ≥ 10 px at 80 dpi).
 
 One module per family of figures, every public name re-exported here:
 
-* :mod:`~ibcore.plots.style`: the style, :data:`PALETTE`, the provenance line and the one table style;
+* :mod:`~ibcore.plots.style`: the style (2× "retina" PNGs), :data:`PALETTE`, the provenance line and the one
+  table style with readable headers (:data:`HEADERS`);
+* :mod:`~ibcore.plots.prose`: the numbers a chapter's prose quotes, glued from its results;
 * :mod:`~ibcore.plots.theory`: chapters 01–03 and 20 (IB curve, KL priors, TC, Gaussian dropout);
 * :mod:`~ibcore.plots.mnist`: training curves, error vs width (Fig. 3a), activation priors (Fig. 1);
 * :mod:`~ibcore.plots.vae`: the VAE of §7 (images, ELBO, β frames);
@@ -25,14 +27,16 @@ from ibcore.plots.mnist import (METHOD_LABELS, METHOD_STYLES, plot_activation_pr
                                 plot_training_curves, width_table)
 from ibcore.plots.pixelcnn import (BOTTLENECK_LABELS, STRENGTH, pixelcnn_frames, pixelcnn_table, plot_hybrid_model,
                                    plot_pixelcnn_frame, plot_tradeoff)
-from ibcore.plots.style import (PALETTE, SMALLEST, add_provenance, provenance, result_provenance, table,
-                                use_style)
+from ibcore.plots.prose import glue_frame, glue_key, glue_numbers
+from ibcore.plots.style import (HEADERS, PALETTE, PIXEL_RATIO, SMALLEST, add_provenance, provenance,
+                                readable_header, result_provenance, table, use_style)
 from ibcore.plots.theory import (plot_dropout_bound, plot_dropout_density, plot_ib_curve, plot_ib_frame,
                                  plot_kl_priors, plot_stochastic_advantage, plot_tc_check)
 from ibcore.plots.vae import plot_vae_beta_frame, plot_vae_elbo, plot_vae_images, vae_beta_frames
 
 __all__ = [
-    "PALETTE", "SMALLEST", "use_style", "provenance", "add_provenance", "result_provenance", "table",
+    "PALETTE", "SMALLEST", "PIXEL_RATIO", "HEADERS", "use_style", "provenance", "add_provenance",
+    "result_provenance", "table", "readable_header", "glue_numbers", "glue_frame", "glue_key",
     "plot_ib_curve", "plot_ib_frame", "plot_stochastic_advantage", "plot_kl_priors", "plot_tc_check",
     "plot_dropout_bound", "plot_dropout_density",
     "METHOD_LABELS", "METHOD_STYLES", "plot_training_curves", "width_table", "plot_error_vs_width",

@@ -18,7 +18,7 @@ from ibcore.cache import decode_array
 from ibcore.plots.style import SMALLEST, add_provenance, result_provenance, use_style
 
 _BOX_COLOUR = "cyan"
-#: Font size of the KL-map frames, which the β slider renders at 60 dpi: 12 pt is 10 px there.
+#: Font size of the KL-map frames, which are wide (11 in): 12 pt stays ≥ 10 px when the page scales them to the column.
 _FRAME_FONT = "medium"
 
 

@@ -249,3 +249,67 @@ def test_sliders_move_with_the_keyboard_without_a_kernel(site: Path, open_page) 
         assert after[1] != before[1], f"{name}: the displayed image did not change"
         assert not _own_errors(visit), f"{name}: {_own_errors(visit)}"
         assert not visit.external, f"{name} requested other hosts: {visit.external}"
+
+
+def _visible_text(html: str) -> str:
+    """A page's text as a reader sees it: no scripts, styles or tags."""
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+def test_every_image_has_alt_text_and_every_figure_a_numbered_caption(site: Path) -> None:
+    """Readers with screen readers get what a figure shows; every figure has "Fig. N" and a caption."""
+    problems = {}
+    for page in notebook_pages(site):
+        html = page.read_text(encoding="utf-8")
+        article = html[html.find('<article'):html.rfind('</article>')]
+        alts = {img: re.search(r'\balt="([^"]*)"', img) for img in re.findall(r"<img\b[^>]*>", article)}
+        bad = [img[:80] for img, alt in alts.items()  # myst-nb's default alt is the file name
+               if alt is None or len(alt.group(1)) < 10 or alt.group(1).endswith((".png", ".svg", ".jpg"))]
+        bad += [f"figure without a number: {fig[:80]}" for fig in re.findall(r"<figure\b.*?</figure>", article, re.S)
+                if not re.search(r'<span class="caption-number">Fig\. \d+', fig)]
+        if bad:
+            problems[page.relative_to(site).as_posix()] = bad
+    assert not problems, f"images without alt text or figures without a numbered caption: {problems}"
+
+
+def test_figure_images_are_twice_their_display_size(site: Path) -> None:
+    """2x PNGs: sharp on high-density screens (the inline style gives the display size)."""
+    import struct
+
+    blurry = []
+    for page in notebook_pages(site):
+        for img in re.findall(r'<img\b[^>]*src="[^"]*_images/[^"]+\.png"[^>]*>', page.read_text(encoding="utf-8")):
+            src, width = re.search(r'src="([^"]+)"', img).group(1), re.search(r'style="width: (\d+)px', img)
+            if width is None:
+                blurry.append(f"{page.name}: {src.rsplit('/', 1)[-1][:12]} has no display size (a 1x PNG)")
+                continue
+            width = width.group(1)
+            data = (page.parent / src).read_bytes()
+            pixels = struct.unpack(">I", data[16:20])[0]
+            if pixels < 2 * int(width):
+                blurry.append(f"{page.name}: {src.rsplit('/', 1)[-1][:12]} is {pixels} px shown at {width} px")
+    assert not blurry, blurry
+
+
+def _labels_in_sources() -> set[str]:
+    """Every equation label the book defines: ``$$ (x)`` on a display equation, ``:label: x`` in a
+    math block. (Section targets, ``(x)=``, are left out: "deviations" is also a word.)"""
+    labels = set()
+    for path in [*ROOT.glob("notebooks/*.ipynb"), *ROOT.glob("book/*.md")]:
+        text = path.read_text(encoding="utf-8")
+        labels |= set(re.findall(r"\$\$\s*\(([\w-]+)\)", text)) | set(re.findall(r":label:\s*([\w-]+)", text))
+    return labels
+
+
+def test_no_page_shows_a_raw_label(site: Path) -> None:
+    """An equation's label ("kl-prop2") in the text means a reference that did not resolve."""
+    labels = _labels_in_sources()
+    assert labels, "no labels found in the sources: the pattern is out of date"
+    shown = {}
+    for page in content_pages(site):
+        text = _visible_text(page.read_text(encoding="utf-8"))
+        raw = sorted(label for label in labels if re.search(rf"(?<![\w-]){re.escape(label)}(?![\w-])", text))
+        if raw:
+            shown[page.relative_to(site).as_posix()] = raw
+    assert not shown, f"pages whose text shows a label instead of a number: {shown}"

@@ -1,0 +1,58 @@
+"""Numbers for a chapter's prose, taken from its results rather than typed by hand.
+
+A chapter glues the numbers its text quotes (myst-nb's ``glue``), and its Markdown shows them with
+the ``{glue:text}`` role, e.g. ``{glue:text}`ch11-information-3:.1f` %``. A number that a result no
+longer holds fails the book build (a missing key is a warning, and the build treats warnings as
+errors), so the prose cannot drift from the committed results.
+"""
+from __future__ import annotations
+
+import numbers
+import re
+from typing import Mapping
+
+
+def glue_key(*parts: object) -> str:
+    """The glue key of a number: its parts, lower-case, joined by "-" (``("ch11", "none", 3)`` → ``ch11-none-3``)."""
+    text = "-".join(str(part) for part in parts).lower()
+    return re.sub(r"[^a-z0-9.]+", "-", text).strip("-")
+
+
+def glue_numbers(prefix: str, values: Mapping[object, float]) -> dict[str, float]:
+    """Glue each value as ``<prefix>-<key>`` for the prose (no output shown) and return them by key.
+
+    Values must be finite real numbers; they are glued as Python floats, which the
+    ``{glue:text}`` role can format (``:.2f``). Outside a myst-nb build (``myst_nb`` missing,
+    e.g. on Colab) nothing is glued and the numbers are only returned.
+
+    Raises:
+        ValueError: a value that is not a finite real number, or two keys that give one glue key.
+    """
+    glued: dict[str, float] = {}
+    for key, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != value \
+                or value in (float("inf"), float("-inf")):
+            raise ValueError(f"glued numbers must be finite real numbers, got {key!r}: {value!r}")
+        name = glue_key(prefix, *(key if isinstance(key, tuple) else (key,)))
+        if name in glued:
+            raise ValueError(f"two numbers would be glued as {name!r}")
+        glued[name] = float(value)
+    try:
+        from myst_nb import glue
+    except ImportError:
+        return glued
+    for name, value in glued.items():
+        glue(name, value, display=False)
+    return glued
+
+
+def glue_frame(prefix: str, frame) -> dict[str, float]:
+    """Glue every number of a DataFrame as ``<prefix>-<row>-<column>`` (a MultiIndex row joins its
+    levels): ``glue_frame("ch11", means)`` glues ``ch11-3-information`` for row 3, column
+    "information". Missing values and text cells are skipped."""
+    values = {}
+    for row, series in frame.iterrows():
+        for column, value in series.items():
+            if isinstance(value, numbers.Real) and not isinstance(value, bool) and value == value:  # not NaN
+                values[(*(row if isinstance(row, tuple) else (row,)), column)] = value
+    return glue_numbers(prefix, values)
