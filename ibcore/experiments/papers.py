@@ -121,7 +121,10 @@ def _pixelcnn(result: Mapping) -> tuple[str, str]:
     found = tradeoff_comparison(result)
     text = f"no bottleneck: VAE KL {found['none_kl_nats']:.1f} nats"
     if found["gap_bpd"] is None:
-        return text + "; the GD and VB sweeps cover no common VAE KL", "not yet"
+        text += (f"; the sweeps cover no common VAE KL; VB beats GD on both axes at p = "
+                 f"{', '.join(f'{p:g}' for p in found['gd_dominated']) or 'none'}, GD beats VB at β = "
+                 f"{', '.join(f'{b:g}' for b in found['vb_dominated']) or 'none'}")
+        return text, "partly" if found["vb_dominated"] and not found["gd_dominated"] else "not yet"
     low, high = found["kl_range_bpd"]
     text += (f"; at equal VAE KL ({low:.3f}–{high:.3f} bits/dim) VB's −ELBO − GD's is {found['gap_bpd']:+.4f} "
              f"bits/dim on average, GD lower on {100 * found['gd_better_share']:.0f} % of the range")
