@@ -138,6 +138,8 @@ def test_table_shows_readable_headers_with_units_and_no_meaningless_index() -> N
     assert "test_error_pct" not in html and ">none<" not in html  # the index is hidden by default
     shown = plots.table(frame, index=True).to_html()
     assert ">none<" in shown and ">dropout<" in shown
+    betas = plots.table(pd.DataFrame({"x": [1.0, 2.0]}, index=pd.Index([0.0, 0.25], name="beta")), index=True).to_html()
+    assert ">0<" in betas and ">0.25<" in betas and "0.000000" not in betas
 
 
 def test_table_formats_by_column_with_the_code_name() -> None:

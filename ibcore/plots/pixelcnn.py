@@ -104,7 +104,7 @@ def plot_pixelcnn_frame(result: Mapping, kind: str, value: float) -> plt.Figure:
     images = _as_images(decode_array(row["samples"]))
     draws, per_z = images.shape[:2]
     use_style()
-    fig = plt.figure(figsize=(11.0, 4.4))
+    fig = plt.figure(figsize=(9.6, 4.0))  # 768 px at 80 dpi: about the width of the text column
     left, right = fig.add_gridspec(1, 2, width_ratios=(1.0, 1.25), wspace=0.25)
     cells = left.subgridspec(draws, per_z, wspace=0.05, hspace=0.05)
     for d in range(draws):

@@ -107,10 +107,14 @@ def table(frame, *, caption: str | None = None, precision: int = 2, index: bool 
     styler = frame.style.format(precision=precision, na_rep="—", escape=None if not escape else "html")
     for column, spec in (formats or {}).items():
         styler = styler.format(spec, subset=[readable_header(column)], na_rep="—")
-    if not index:
+    if index:  # index values as written in code (β = 0.1, not 0.100000)
+        styler = styler.format_index(lambda value: f"{value:g}" if isinstance(value, float) else value, axis=0)
+    else:
         styler = styler.hide(axis="index")
     if caption:
         styler = styler.set_caption(caption)
     return styler.set_table_styles([
-        {"selector": "td, th", "props": "white-space: normal; text-align: left; vertical-align: top;"},
+        {"selector": "td, th", "props": "white-space: normal; text-align: left; vertical-align: top; "
+                                        "padding: 0.15em 0.75em;"},
+        {"selector": "td", "props": "font-variant-numeric: tabular-nums;"},
         {"selector": "caption", "props": "caption-side: bottom; font-size: 0.85em; color: #555;"}])
