@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 from contextlib import nullcontext
+from typing import Iterator
 
 import torch
 from torch import Tensor, nn
@@ -46,7 +47,6 @@ def layer_outputs(model: nn.Module, x: Tensor, layer_index: int = -1, *, noisy: 
     model's device; returns a CPU tensor [N, units...].
     """
     from ibcore.layers import bottlenecks
-    from ibcore.train import model_device, noise_on
 
     if not bottlenecks(model):
         raise ValueError("the model has no bottleneck (Information Dropout, ...) layer")
@@ -59,19 +59,29 @@ def layer_outputs(model: nn.Module, x: Tensor, layer_index: int = -1, *, noisy: 
         raise ValueError("noisy=True needs calibration= (training inputs): noise-on evaluation uses "
                          "BatchNorm statistics gathered with the noise on")
     subject = noisy_copy(model, calibration, seed=seed) if noisy else model
-    subject.eval()
     target, captured = bottlenecks(subject)[layer_index], []
     hook = target.register_forward_hook(lambda module, inputs, output: captured.append(output.detach().cpu()))
-    device = model_device(subject)
     try:
-        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-            torch.manual_seed(seed)
-            with noise_on(subject) if noisy else nullcontext():
-                for batch in x.split(batch_size):
-                    subject(batch.to(device))
+        for _ in _forward_batches(subject, x, noisy=noisy, seed=seed, batch_size=batch_size):
+            pass
     finally:
         hook.remove()
     return torch.cat(captured)
+
+
+def _forward_batches(model: nn.Module, x: Tensor, *, noisy: bool, seed: int, batch_size: int) -> Iterator[Tensor]:
+    """``model(batch)`` for each batch of ``x``, in eval mode, on the model's device; with every
+    noise source on when ``noisy``, the noise drawn from ``seed`` without touching the global
+    random state."""
+    from ibcore.train import model_device, noise_on
+
+    model.eval()
+    device = model_device(model)
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed(seed)
+        with noise_on(model) if noisy else nullcontext():
+            for batch in x.split(batch_size):
+                yield model(batch.to(device))
 
 
 
@@ -139,16 +149,9 @@ def noisy_error_rate(model: nn.Module, x: Tensor, y: Tensor, calibration: Tensor
     example, from ``seed``) and BatchNorm statistics gathered with the noise on over
     ``calibration`` (:func:`noisy_copy`); the noise-off error "D" is
     :func:`ibcore.train.error_rate`."""
-    from ibcore.train import model_device, noise_on
-
     if len(x) == 0 or len(x) != len(y):
         raise ValueError(f"need as many labels as inputs (and at least one), got {len(x)} and {len(y)}")
-    twin = noisy_copy(model, calibration, seed=seed)
-    device = model_device(twin)
-    wrong = 0
-    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-        torch.manual_seed(seed)
-        with noise_on(twin):
-            for xb, yb in zip(x.split(batch_size), y.split(batch_size)):
-                wrong += int((twin(xb.to(device)).argmax(1).cpu() != yb).sum())
+    outputs = _forward_batches(noisy_copy(model, calibration, seed=seed), x, noisy=True, seed=seed,
+                               batch_size=batch_size)
+    wrong = sum(int((out.argmax(1).cpu() != yb).sum()) for out, yb in zip(outputs, y.split(batch_size)))
     return wrong / len(x)
