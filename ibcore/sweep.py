@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
+import threading
 import time
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -61,11 +63,24 @@ def visible_devices() -> list[str | None]:
     return [None]
 
 
-def _limit_threads(threads: int) -> None:
-    """Worker initialiser: N processes on a CPU share its cores instead of oversubscribing them."""
+def _init_worker(threads: int, parent: int) -> None:
+    """Worker initialiser: N processes on a CPU share its cores instead of oversubscribing them, and
+    a worker whose sweep process has died (killed, even with SIGKILL) exits instead of training on
+    as an orphan; a running trial keeps its last per-epoch checkpoint for the next run."""
     import torch
 
     torch.set_num_threads(threads)
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+
+
+def _exit_with_parent(parent: int, every: float = 1.0) -> None:
+    while os.getppid() == parent:
+        time.sleep(every)
+    os._exit(1)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def run(task: Task, trials: Sequence[Trial], *, done: Callable[[Trial], bool], jobs: int = 1,
@@ -115,9 +130,12 @@ def _run_processes(task: Task, pending: Sequence[Trial], jobs: int, bar: tqdm, t
     devices = visible_devices()
     if threads is None:
         threads = 1 if devices[0] is not None else max(1, (os.cpu_count() or 1) // jobs)
-    with ProcessPoolExecutor(max_workers=min(jobs, len(pending)),
-                             mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_limit_threads, initargs=(threads,)) as pool:
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(pending)), mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_init_worker, initargs=(threads, os.getpid()))
+    # SIGTERM (kill, a job scheduler's time limit) ends the sweep like Ctrl-C: workers are stopped.
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if in_main else None
+    try:
         futures = {pool.submit(task, trial, devices[k % len(devices)], False): trial
                    for k, trial in enumerate(pending)}
         remaining = set(futures)
@@ -125,10 +143,16 @@ def _run_processes(task: Task, pending: Sequence[Trial], jobs: int, bar: tqdm, t
             finished, remaining = wait(remaining, return_when=FIRST_EXCEPTION)
             for future in finished:
                 if future.exception() is not None:
-                    for other in remaining:
-                        other.cancel()
                     raise RuntimeError(f"trial {futures[future].label} failed") from future.exception()
                 bar.update()
+    except BaseException:
+        for process in list(getattr(pool, "_processes", {}).values()):  # running trials stop now
+            process.terminate()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _run_submitit(task: Task, pending: Sequence[Trial], jobs: int, executor: str, options: SlurmOptions,

@@ -99,3 +99,68 @@ def test_submitit_local_executor_runs_a_two_trial_sweep(fake_mnist_root, monkeyp
     records = [json.loads(cache.trial_path("mnist-mlp", t).read_text()) for t in result["trials"]]
     assert all(r["row"]["epochs"] == 2 for r in records)
     assert list(Path(cache.cache_dir(), "submitit").iterdir()), "submitit's logs are kept in the cache"
+
+
+_SLEEPY_SWEEP = '''
+import sys, time
+from pathlib import Path
+from ibcore import sweep
+
+def task(trial, device, progress):
+    Path(sys.argv[1], trial.id).write_text("started")
+    time.sleep(600)
+
+if __name__ == "__main__":
+    sweep.run(task, [sweep.Trial("a", "a"), sweep.Trial("b", "b")], done=lambda t: False, jobs=2,
+              progress=False, threads=1)
+'''
+
+
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads worker processes from /proc")
+@pytest.mark.parametrize("kill", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_a_killed_parallel_sweep_leaves_no_worker_running(tmp_path, kill):
+    """A sweep killed mid-trial (Ctrl-C, kill, a scheduler's time limit, even SIGKILL) stops its
+    workers: orphans would keep training and hold the cores."""
+    script = tmp_path / "sleepy.py"
+    script.write_text(_SLEEPY_SWEEP)
+    package_root = str(Path(sweep.__file__).resolve().parents[1])  # the ibcore under test, not another install
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([package_root, os.environ.get("PYTHONPATH", "")])}
+    parent = subprocess.Popen([sys.executable, str(script), str(tmp_path)], cwd=tmp_path, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + 120
+    while len(list(tmp_path.glob("[ab]"))) < 2 and time.time() < deadline and parent.poll() is None:
+        time.sleep(0.1)
+    assert len(list(tmp_path.glob("[ab]"))) == 2, "both trials should have started"
+    workers = [pid for pid in _children(parent.pid) if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text()]
+    assert len(workers) == 2
+    parent.send_signal(kill)
+    parent.wait(timeout=30)
+    deadline = time.time() + 15
+    while any(_alive(pid) for pid in workers) and time.time() < deadline:
+        time.sleep(0.2)
+    alive = [pid for pid in workers if _alive(pid)]
+    for pid in alive:
+        os.kill(pid, signal.SIGKILL)
+    assert not alive, f"workers still running {kill.name} after the sweep was killed"
+    assert parent.returncode != 0
