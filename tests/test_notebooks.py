@@ -144,3 +144,14 @@ def test_figure_names_are_unique_across_the_book() -> None:
     names = [cell.metadata["mystnb"]["figure"]["name"] for nb in NOTEBOOKS for _, cell in _figure_cells(nb)
              if "figure" in cell.metadata.get("mystnb", {})]
     assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_the_bootstrap_quotes_the_intros_budgets(name: str) -> None:
+    """The bootstrap cell's time estimates are the ones the intro's profile table gives."""
+    intro = (ROOT / "book" / "intro.md").read_text(encoding="utf-8")
+    budgets = dict(re.findall(r"^\| `(quick|cpu)` \| [^|]+ \| ([^|]+?) \|", intro, re.M))
+    assert set(budgets) == {"quick", "cpu"}, "the intro's profile table changed shape"
+    first = next(cell for cell in nbformat.read(ROOT / f"{name}.ipynb", as_version=4).cells if cell.cell_type == "code")
+    assert budgets["quick"] in first.source, f"the bootstrap should say quick takes {budgets['quick']}"
+    assert budgets["cpu"].split(" per ")[0] in first.source, f"the bootstrap should say cpu takes {budgets['cpu']}"
