@@ -70,9 +70,11 @@ def plot_vae_beta_frame(result: Mapping, beta: float, n: int = 8) -> plt.Figure:
     colours = ["C0" if r["beta"] == beta else "0.75" for r in rows]
     ax.bar(labels, recon, color=colours, label="−E log p(x|z)")
     ax.bar(labels, kl, bottom=recon, color=colours, alpha=0.45, hatch="//", label="KL(q ‖ p)")
-    ax.set(xlabel="β", ylabel="nats / test image", title=f"β = {beta:g}: KL {current[0]['test_kl']:.1f}, "
-           f"rec. {-current[0]['test_reconstruction']:.1f}")
-    ax.legend(fontsize=SMALLEST, loc="upper left")
+    ax.set(xlabel="β", ylabel="nats / test image")
+    ax.set_title(f"β = {beta:g}: KL {current[0]['test_kl']:.1f}, rec. {-current[0]['test_reconstruction']:.1f}",
+                 fontsize=SMALLEST)
+    ax.set_ylim(0, 1.6 * max(r + k for r, k in zip(recon, kl)))  # headroom: the legend sits above the bars
+    ax.legend(fontsize=SMALLEST, loc="upper left", handlelength=1.2)
     fig.subplots_adjust(left=0.12, right=0.99, bottom=0.18, top=0.9)
     return add_provenance(fig, result_provenance(result))
 
