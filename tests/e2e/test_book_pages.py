@@ -209,6 +209,29 @@ def test_no_display_equation_is_wider_than_the_text_column(site: Path, open_page
     assert not wide, f"display equations wider than the column at 1400 px: {wide}"
 
 
+_WIDE_TABLES = """() => {
+  const column = document.querySelector('article.bd-article');
+  const right = column.getBoundingClientRect().right + 1;
+  return [...column.querySelectorAll('table')]
+    .filter(t => t.getBoundingClientRect().right > right || t.scrollWidth > t.clientWidth + 1)
+    .map(t => `${Math.round(t.getBoundingClientRect().width)} px: ${(t.textContent || '').trim().slice(0, 40)}`);
+}"""
+
+
+def test_no_table_is_wider_than_the_text_column(site: Path, open_page) -> None:
+    """A table cut off at the column's edge hides its last columns."""
+    wide = {}
+    for path in notebook_pages(site):
+        if "<table" not in path.read_text(encoding="utf-8"):
+            continue
+        visit = open_page(path)
+        visit.page.set_viewport_size(EQUATION_VIEWPORT)
+        overflowing = visit.page.evaluate(_WIDE_TABLES)
+        if overflowing:
+            wide[path.relative_to(site).as_posix()] = overflowing
+    assert not wide, f"tables wider than the column at 1400 px: {wide}"
+
+
 def test_every_chapter_opens_its_own_notebook_in_colab_from_a_badge(site: Path) -> None:
     """The badge under each chapter's title links to that chapter's notebook (not only the launch menu)."""
     wrong = {}
