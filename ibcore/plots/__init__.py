@@ -28,14 +28,14 @@ from ibcore.plots.mnist import (METHOD_LABELS, METHOD_STYLES, plot_activation_pr
 from ibcore.plots.pixelcnn import (BOTTLENECK_LABELS, STRENGTH, pixelcnn_frames, pixelcnn_table, plot_hybrid_model,
                                    plot_pixelcnn_frame, plot_tradeoff)
 from ibcore.plots.prose import glue_frame, glue_key, glue_numbers
-from ibcore.plots.style import (HEADERS, PALETTE, PIXEL_RATIO, SMALLEST, add_provenance, provenance,
+from ibcore.plots.style import (DPI, HEADERS, PALETTE, PIXEL_RATIO, SMALLEST, add_provenance, provenance,
                                 readable_header, result_provenance, table, use_style)
 from ibcore.plots.theory import (plot_dropout_bound, plot_dropout_density, plot_ib_curve, plot_ib_frame,
                                  plot_kl_priors, plot_stochastic_advantage, plot_tc_check)
 from ibcore.plots.vae import plot_vae_beta_frame, plot_vae_elbo, plot_vae_images, vae_beta_frames
 
 __all__ = [
-    "PALETTE", "SMALLEST", "PIXEL_RATIO", "HEADERS", "use_style", "provenance", "add_provenance",
+    "PALETTE", "SMALLEST", "DPI", "PIXEL_RATIO", "HEADERS", "use_style", "provenance", "add_provenance",
     "result_provenance", "table", "readable_header", "glue_numbers", "glue_frame", "glue_key",
     "plot_ib_curve", "plot_ib_frame", "plot_stochastic_advantage", "plot_kl_priors", "plot_tc_check",
     "plot_dropout_bound", "plot_dropout_density",

@@ -11,18 +11,21 @@ PALETTE = "colorblind"
 SMALLEST = "small"
 
 
-#: Pixels per display pixel of the book's PNGs: 2 keeps figures sharp on high-density screens.
+#: The book's display resolution: a figure of w inches is w × DPI CSS pixels wide on the page.
+DPI = 80
+#: Pixels per display pixel of the book's PNGs (inline figures and slider frames): 2 keeps
+#: figures sharp on high-density screens.
 PIXEL_RATIO = 2
 
 
 def use_style() -> None:
     """Apply the book's one plotting style (seaborn 'whitegrid', colour-blind palette).
 
-    In a notebook, inline figures become "retina" PNGs: rendered at ``PIXEL_RATIO`` × 80 dpi and
-    shown at the size of 80 dpi, so that text keeps its size on the page and stays sharp.
+    In a notebook, inline figures become "retina" PNGs: rendered at ``PIXEL_RATIO`` × ``DPI`` and
+    shown at the size of ``DPI``, so that text keeps its size on the page and stays sharp.
     """
     sns.set_theme(style="whitegrid", palette=PALETTE, context="notebook")
-    plt.rcParams.update({"figure.dpi": 80, "savefig.dpi": 80, "axes.titlesize": "medium"})
+    plt.rcParams.update({"figure.dpi": DPI, "savefig.dpi": DPI, "axes.titlesize": "medium"})
     _use_retina_inline_figures()
 
 
