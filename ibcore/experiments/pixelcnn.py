@@ -145,11 +145,17 @@ def tradeoff_comparison(result: dict, n_grid: int = 101) -> dict:
     """
     import numpy as np
 
+    models = {kind: [r for r in result["rows"] if r["bottleneck"] == kind]
+              for kind in ("none", "gaussian", "variational")}
+
     def curve(kind: str) -> np.ndarray:
-        points = sorted((r["test_kl_bpd"], r["test_nelbo_bpd"]) for r in result["rows"] if r["bottleneck"] == kind)
-        if not points:
+        if not models[kind]:
             raise ValueError(f"the result has no {kind!r} models")
-        return np.array(points)
+        return np.array(sorted((r["test_kl_bpd"], r["test_nelbo_bpd"]) for r in models[kind]))
+
+    def beaten(kind: str, by: str, strength: str) -> list:
+        return [r.get(strength) for r in models[kind] if any(
+            o["test_kl_bpd"] > r["test_kl_bpd"] and o["test_nelbo_bpd"] < r["test_nelbo_bpd"] for o in models[by])]
 
     gd, vb = curve("gaussian"), curve("variational")
     low, high = max(gd[0, 0], vb[0, 0]), min(gd[-1, 0], vb[-1, 0])
@@ -158,18 +164,13 @@ def tradeoff_comparison(result: dict, n_grid: int = 101) -> dict:
         grid = np.linspace(low, high, n_grid)
         difference = np.interp(grid, vb[:, 0], vb[:, 1]) - np.interp(grid, gd[:, 0], gd[:, 1])
         gap, share = float(difference.mean()), float((difference > 0).mean())
-    none = [r for r in result["rows"] if r["bottleneck"] == "none"]
-    models = {kind: [r for r in result["rows"] if r["bottleneck"] == kind] for kind in ("gaussian", "variational")}
-
-    def beaten(kind: str, by: str, strength: str) -> list:
-        return [r.get(strength) for r in models[kind] if any(
-            o["test_kl_bpd"] > r["test_kl_bpd"] and o["test_nelbo_bpd"] < r["test_nelbo_bpd"] for o in models[by])]
-
+    none = models["none"][0] if models["none"] else None
     return dict(kl_range_bpd=(float(low), float(high)) if high > low else None, gap_bpd=gap, gd_better_share=share,
-                gd_dominated=beaten("gaussian", "variational", "p"), vb_dominated=beaten("variational", "gaussian", "beta"),
-                none_kl_nats=none[0]["test_kl"] if none else None,
-                none_nelbo_bpd=none[0]["test_nelbo_bpd"] if none else None,
-                max_kl_nats=max(r["test_kl"] for r in result["rows"] if r["bottleneck"] != "none"))
+                gd_dominated=beaten("gaussian", "variational", "p"),
+                vb_dominated=beaten("variational", "gaussian", "beta"),
+                none_kl_nats=none["test_kl"] if none else None,
+                none_nelbo_bpd=none["test_nelbo_bpd"] if none else None,
+                max_kl_nats=max(r["test_kl"] for r in models["gaussian"] + models["variational"]))
 
 
 _RECIPE = dict(optimizer="adam", momentum=0.9, lr_drops=[], weight_decay=0.0, seed=0, **EXECUTION)
