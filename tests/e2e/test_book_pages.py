@@ -185,8 +185,8 @@ def test_notebook_pages_have_a_colab_launch_link(site: Path) -> None:
     assert not missing, f"no Colab launch link on {missing}"
 
 
-#: Every display equation's content must fit its own box (no hidden overflow) at this width.
-EQUATION_VIEWPORT = {"width": 1400, "height": 900}
+#: The width at which every display equation and every table must fit the text column.
+COLUMN_VIEWPORT = {"width": 1400, "height": 900}
 _OVERFLOWING_EQUATIONS = """() => [...document.querySelectorAll('mjx-container[display="true"]')]
   .filter(m => m.scrollWidth > m.clientWidth + 1)
   .map(m => `${m.scrollWidth} px in ${m.clientWidth} px: ${(m.textContent || '').slice(0, 50)}`)"""
@@ -199,7 +199,7 @@ def test_no_display_equation_is_wider_than_the_text_column(site: Path, open_page
         if '<div class="math' not in path.read_text(encoding="utf-8"):
             continue  # no display equation on this page
         visit = open_page(path)
-        visit.page.set_viewport_size(EQUATION_VIEWPORT)
+        visit.page.set_viewport_size(COLUMN_VIEWPORT)
         visit.page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise",
                                      timeout=TIMEOUT_MS)
         visit.page.evaluate("() => MathJax.startup.promise")
@@ -225,7 +225,7 @@ def test_no_table_is_wider_than_the_text_column(site: Path, open_page) -> None:
         if "<table" not in path.read_text(encoding="utf-8"):
             continue
         visit = open_page(path)
-        visit.page.set_viewport_size(EQUATION_VIEWPORT)
+        visit.page.set_viewport_size(COLUMN_VIEWPORT)
         overflowing = visit.page.evaluate(_WIDE_TABLES)
         if overflowing:
             wide[path.relative_to(site).as_posix()] = overflowing
