@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import datetime
-import hashlib
 import json
 import os
 import subprocess
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from ibcore import __version__
+from ibcore.files import digest, write_atomic
 
 ENV_VAR = "IBCORE_CACHE"
 
@@ -36,8 +36,7 @@ def cache_dir() -> Path:
 
 
 def _digest(payload: Mapping[str, Any]) -> str:
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return digest(json.dumps(payload, sort_keys=True, separators=(",", ":")))
 
 
 def cache_key(experiment: str, config: Mapping[str, Any], data: Mapping[str, Any] | None = None,
@@ -80,12 +79,11 @@ def read_json(path: Path) -> dict:
 
 def write_json(path: Path, content: Mapping[str, Any]) -> Path:
     """Write JSON atomically (a temporary file per process, then a rename) and return the path."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w") as f:
-        json.dump(content, f, indent=1, sort_keys=True)
-    os.replace(tmp, path)
-    return path
+    def dump(tmp: Path) -> None:
+        with open(tmp, "w") as f:
+            json.dump(content, f, indent=1, sort_keys=True)
+
+    return write_atomic(path, dump)
 
 
 def load(experiment: str, key: str) -> dict | None:
@@ -133,6 +131,16 @@ def git_commit() -> str | None:
     return commit + ("+dirty" if dirty else "")
 
 
+def source_hash() -> str:
+    """16 hex digits over the relative paths and bytes of every ``ibcore/**/*.py``: the code a result was
+    computed with. A committed result whose hash differs from today's predates the code that draws it."""
+    package = Path(__file__).resolve().parent
+    parts: list[bytes | str] = []
+    for path in sorted(package.rglob("*.py")):
+        parts += [path.relative_to(package).as_posix(), path.read_bytes()]
+    return digest(*parts)
+
+
 def device_name(device: str | None = None) -> str:
     """A readable name of the device a run used, e.g. ``cpu (2 threads)`` or ``cuda: NVIDIA H100``."""
     import torch
@@ -145,10 +153,12 @@ def device_name(device: str | None = None) -> str:
 
 
 def provenance(device: str | None, seconds: float) -> dict:
-    """Where and how a result was computed: commit, versions, device, wall time, finish time (UTC)."""
+    """Where and how a result was computed: commit, hash of the ibcore sources, versions, device, wall
+    time, finish time (UTC)."""
     import torch
 
-    return {"commit": git_commit(), "ibcore_version": __version__, "torch_version": torch.__version__,
+    return {"commit": git_commit(), "source_hash": source_hash(), "ibcore_version": __version__,
+            "torch_version": torch.__version__,
             "device": device_name(device), "seconds": round(seconds, 2),
             "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
 

@@ -12,6 +12,7 @@ import sys
 from typing import Sequence
 
 from ibcore import experiments, sweep
+from ibcore.train.recipe import PRECISIONS
 
 
 def parse_setting(text: str) -> tuple[str, object]:
@@ -50,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                      help="trials at once (default 1 locally; every trial at once on Slurm)")
     run.add_argument("--executor", default="local", choices=sweep.EXECUTORS,
                      help="local processes, a Slurm job array, or submitit's local executor")
-    run.add_argument("--precision", choices=("fp32", "bf16"), help="same as --set precision=…")
+    run.add_argument("--precision", choices=PRECISIONS, help="same as --set precision=…")
     run.add_argument("--compile", action="store_true", help="train through torch.compile (--set compile=true)")
     slurm = run.add_argument_group("Slurm (with --executor slurm)")
     slurm.add_argument("--partition")

@@ -44,12 +44,25 @@ def activation_module(name: str) -> nn.Module:
     return {"relu": nn.ReLU, "softplus": nn.Softplus}[check_choice("activation", name, ACTIVATIONS)]()
 
 
+def standard_normal_like(t: Tensor) -> Tensor:
+    """n ~ N(0, 1) of ``t``'s shape, dtype, device and memory format.
+
+    Drawn over the tensor's storage in one dense pass: ``torch.randn_like`` of a channels_last
+    tensor takes a strided path that is 8× slower on CPU (16 vs 1.9 ms for 128 × 24 × 16 × 16
+    values on one thread). For a contiguous tensor the values equal ``torch.randn_like``'s.
+    """
+    noise = torch.empty_like(t)
+    dense = noise.is_contiguous() or noise.is_contiguous(memory_format=torch.channels_last)
+    (noise.as_strided((noise.numel(),), (1,)) if dense else noise).normal_()
+    return noise
+
+
 def lognormal_noise(shape_like: Tensor, alpha: Tensor | float) -> Tensor:
     """ε = exp(α·n), n ~ N(0, 1): median 1, mean exp(α²/2) (§6).
 
     Sampled by reparametrisation, so gradients flow to α.
     """
-    return torch.exp(alpha * torch.randn_like(shape_like))
+    return torch.exp(alpha * standard_normal_like(shape_like))
 
 
 class Bottleneck(nn.Module):
@@ -198,7 +211,7 @@ class GaussianDropout(Bottleneck):
     def forward(self, x: Tensor, noisy: bool | None = None) -> Tensor:
         self._no_kl(x)
         if self._noise_on(noisy) and self.sigma > 0:
-            return x * (1 + self.sigma * torch.randn_like(x))
+            return x * (1 + self.sigma * standard_normal_like(x))
         return x
 
     def extra_repr(self) -> str:

@@ -11,7 +11,11 @@ EXPECTED = ("mnist-mlp", "mnist-width-sweep", "activation-priors", "vae-elbo", "
             "cifar-beta", "cifar-filters", "occluded-cifar", "pixelcnn-bottleneck")
 #: Committed results known to predate the current code, with why; each one's chapter says so.
 #: An entry here is a to-do (issue 9: the faithful Cluttered MNIST rerun), not a pass.
-PENDING_RERUN: dict[str, str] = {}
+PENDING_RERUN: dict[str, str] = {
+    "cifar-filters": "issue 19: rerun on all 50,000 images with the budget-aware recipe",
+    "cifar-beta": "issue 19: rerun on all 50,000 images with the budget-aware recipe",
+    "occluded-cifar": "issue 19: rerun on all 50,000 images with the budget-aware recipe",
+}
 
 
 def test_the_chapters_results_are_committed():

@@ -81,8 +81,8 @@ def test_non_finite_loss_stops_with_a_clear_error():
 
 
 @pytest.mark.parametrize("override, message", [
-    (dict(beta=-0.1), "beta must be >= 0"), (dict(epochs=0), "need epochs >= 1"),
-    (dict(lr=0.0), "lr > 0")])
+    (dict(beta=-0.1), "beta must be >= 0"), (dict(epochs=0), "epochs must be an integer >= 1"),
+    (dict(lr=0.0), "lr must be > 0")])
 def test_bad_training_settings(override, message):
     data = tiny_data()
     with pytest.raises(ValueError, match=message):

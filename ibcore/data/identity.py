@@ -6,21 +6,21 @@ not say which data a result saw.
 """
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import torch
 from torch import Tensor
 
+from ibcore.files import digest
+
 
 def array_digest(*tensors: Tensor) -> str:
     """16 hex digits of SHA-256 over the dtypes, shapes and bytes of ``tensors``."""
-    digest = hashlib.sha256()
+    parts: list[bytes | str] = []
     for tensor in tensors:
         t = tensor.detach().cpu().contiguous()
-        digest.update(f"{t.dtype}{tuple(t.shape)}".encode())
-        digest.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
-    return digest.hexdigest()[:16]
+        parts += [f"{t.dtype}{tuple(t.shape)}", t.view(torch.uint8).numpy().tobytes() if t.numel() else b""]
+    return digest(*parts)
 
 
 def identity(dataset: str, train: tuple[Tensor, ...], test: tuple[Tensor, ...], **extra: Any) -> dict:

@@ -26,6 +26,7 @@ from torch import Tensor
 from ibcore.data.cifar_pickle import cifar10
 from ibcore.data.identity import array_digest
 from ibcore.data.root import CorruptDataError, data_root
+from ibcore.files import write_atomic
 
 #: Added to the singular values √λ before inverting them, as in the original ``process_cifar.py``.
 ZCA_EPSILON = 1e-5
@@ -79,9 +80,7 @@ class ZCAWhitening:
         return torch.cat(parts).reshape(images.shape)
 
     def save(self, path: str | os.PathLike) -> None:
-        tmp = Path(f"{path}.tmp{os.getpid()}")
-        torch.save({"mean": self.mean, "matrix": self.matrix}, tmp)
-        os.replace(tmp, path)
+        write_atomic(path, lambda tmp: torch.save({"mean": self.mean, "matrix": self.matrix}, tmp))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "ZCAWhitening":

@@ -7,8 +7,6 @@ from ibcore import cache
 from ibcore.experiments.common import EXECUTION, beta_used, check_betas, fit_trial
 from ibcore.experiments.registry import Config, Experiment, TrialRun, register
 
-#: The paper's Cluttered MNIST training set; a run on n images uses β · n / 50,000.
-PAPER_N_TRAIN = 50_000
 
 
 def _splits(config: Config):
@@ -40,7 +38,7 @@ def _cluttered_trial(config: Config, settings: dict, run: TrialRun) -> dict:
     check_betas([settings["beta"]])
     (x, y, _), (x_test, y_test, boxes) = _splits(config)
     beta = settings["beta"]
-    used = beta_used(beta, len(x), PAPER_N_TRAIN)
+    used = beta_used(beta, len(x), "Cluttered MNIST")
     torch.manual_seed(config["seed"])
     model = AllCNN96(filter_fraction=config["filter_fraction"], dropout="information",
                      max_alpha=config["max_alpha"])

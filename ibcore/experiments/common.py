@@ -4,29 +4,19 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ibcore.experiments.registry import Config, TrialRun
+from ibcore.train.recipe import RECIPE_KEYS, Recipe, beta_used  # noqa: F401  (the recipe's one home)
 
-#: Settings of a profile that are the training recipe, passed to ``fit`` when the profile has them.
-RECIPE_KEYS = ("epochs", "lr", "momentum", "nesterov", "lr_drops", "weight_decay", "batch_size", "optimizer",
-               "recalibration_size", "precision", "compile")
 #: How a run executes, in every profile (part of the cache key): fp32/bf16 and torch.compile.
 EXECUTION = dict(precision="fp32", compile=False)
 
 
 def fit_trial(model, train, test, config: Config, run: TrialRun, **settings) -> dict:
-    """:func:`ibcore.train.fit` with the profile's recipe, the trial's checkpoint, progress and
-    device; ``settings`` give β, seed, objective, …"""
+    """:func:`ibcore.train.fit` with the profile's :class:`~ibcore.train.Recipe`, the trial's
+    checkpoint, progress and device; ``settings`` give β, seed, objective, …"""
     from ibcore.train import fit
 
-    return fit(model, train, test, **{k: config[k] for k in RECIPE_KEYS if k in config},
-               checkpoint=run.checkpoint, progress=run.progress, device=run.device, **settings)
-
-
-def beta_used(beta: float, n_train: int, paper_n_train: int) -> float:
-    """The β a run on ``n_train`` images uses to weigh the KL per example as the paper's ``beta``
-    does on ``paper_n_train`` (Lz is divided by N_train, eq. 3): β · n / N_paper."""
-    if not beta >= 0:
-        raise ValueError(f"beta must be >= 0, got {beta!r}")
-    return beta * n_train / paper_n_train
+    return fit(model, train, test, recipe=Recipe.from_config(config), checkpoint=run.checkpoint,
+               progress=run.progress, device=run.device, **settings)
 
 
 def check_betas(betas) -> None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 from ibcore.experiments.common import EXECUTION, beta_used, fit_trial, grid, mnist_identity, mnist_split
 from ibcore.experiments.registry import Config, Experiment, TrialRun, register
 
-#: MNIST's training-set size in the paper; a run on n images uses β · n / 60,000 (DESIGN, "Conventions").
-PAPER_N_TRAIN = 60_000
 #: Widths of the full profile: Fig. 3a's range (the text does not list the exact widths).
 PAPER_WIDTHS = [3, 8, 16, 32, 64, 128, 256, 512, 1024]
 
@@ -24,7 +22,7 @@ def _mlp_trial(config: Config, settings: dict, run: TrialRun) -> dict:
     train, test = mnist_split(config)
     width, dropout, seed = settings["width"], settings["dropout"], settings["seed"]
     beta = config["beta"] if dropout == "information" else 0.0
-    used = beta_used(beta, len(train[0]), PAPER_N_TRAIN)
+    used = beta_used(beta, len(train[0]), "MNIST")
     torch.manual_seed(seed)
     model = MLP([width] * config["layers"], dropout, p=config["p"], alpha=config["alpha"],
                 max_alpha=config["max_alpha"])

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, NamedTuple
 
 from ibcore import cache, sweep
+from ibcore.train.recipe import RECIPE_KEYS, Recipe
 
 PROFILES = ("quick", "cpu", "full")
 
@@ -64,14 +65,21 @@ class Experiment:
     format_version: int = 1
 
     def config(self, profile: str, overrides: Mapping[str, Any] | None = None) -> Config:
-        """The profile's config with ``overrides`` applied; unknown keys or types raise ValueError."""
+        """The profile's config with ``overrides`` applied; unknown keys or types raise ValueError.
+
+        Any field of the training :class:`~ibcore.train.Recipe` may be overridden, also one the
+        profile leaves at its default; the result must still be a valid recipe.
+        """
         if profile not in self.profiles:
             raise ValueError(f"unknown profile {profile!r} for {self.name}; allowed: {', '.join(self.profiles)}")
         config = json.loads(json.dumps(self.profiles[profile]))  # deep copy, JSON types only
+        defaults = Recipe().settings()
         for key, value in (overrides or {}).items():
-            if key not in config:
-                raise ValueError(f"{self.name} has no setting {key!r}; settings: {', '.join(sorted(config))}")
-            config[key] = _coerce(key, value, config[key])
+            if key not in config and key not in RECIPE_KEYS:
+                raise ValueError(f"{self.name} has no setting {key!r}; settings: "
+                                 f"{', '.join(sorted(set(config) | set(RECIPE_KEYS)))}")
+            config[key] = _coerce(key, value, config.get(key, defaults.get(key)))
+        Recipe.from_config(config)  # a clear error for a schedule, optimiser, … that does not exist
         return config
 
 
@@ -96,6 +104,11 @@ def register(experiment: Experiment) -> Experiment:
     missing = set(PROFILES) - set(experiment.profiles)
     if missing:
         raise ValueError(f"{experiment.name} lacks profiles {sorted(missing)}")
+    for profile, config in experiment.profiles.items():  # every profile's recipe is valid from the start
+        try:
+            Recipe.from_config(config)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{experiment.name}, profile {profile!r}: {err}") from None
     REGISTRY[experiment.name] = experiment
     return experiment
 
@@ -156,6 +169,9 @@ def run(name: str, profile: str = "quick", *, use_cache: bool = True, progress: 
     data = experiment.data(config)
     key = cache.cache_key(name, config, data, experiment.format_version)
     if use_cache and (hit := cache.load(name, key)) is not None:
+        if progress:
+            print(f"{name} ({profile}): loaded from the cache, not trained "
+                  f"({cache.result_path(name, key)}; computed {hit['provenance'].get('finished', '?')})", flush=True)
         return hit
     trials = sweep_trials(experiment, config, data)
     if not use_cache:

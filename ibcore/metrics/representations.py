@@ -124,20 +124,23 @@ def information_per_layer(model: nn.Module, x: Tensor, *, batch_size: int = 1000
     return [dict(total=t / len(x), units=u, per_unit=t / len(x) / u) for t, u in zip(totals, units)]
 
 
-def representation_total_correlation(model: nn.Module, x: Tensor, calibration: Tensor, *,
-                                     layer_index: int = -1, seed: int = 0) -> dict[str, float]:
-    """Fig. 5: TC of the noisy log-activations log z of a bottleneck layer, taken as Gaussian (§8).
+def representation_total_correlation(model: nn.Module, x: Tensor, calibration: Tensor | None = None, *,
+                                     layer_index: int = -1, seed: int = 0, noisy: bool = True) -> dict[str, float]:
+    """Fig. 5: TC of the log-activations log z of a bottleneck layer, taken as Gaussian (§8).
 
-    z = ε ⊙ f(x) is the post-noise output of the ``layer_index``-th bottleneck (last by default)
-    on ``x``, every noise source on (input dropout included, as the original code's
-    ``correlation``) and BatchNorm statistics gathered with the noise on over ``calibration``
-    (:func:`layer_outputs`). Each example's output, flattened, is one sample; needs more
-    examples than units. Returns ``total`` (nats) and ``per_dimension``
-    (:func:`ibcore.metrics.information.gaussian_total_correlation_of_samples`).
+    ``noisy=True`` (the paper's quantity): z = ε ⊙ f(x) is the post-noise output of the
+    ``layer_index``-th bottleneck (last by default) on ``x``, every noise source on (input dropout
+    included, as the original code's ``correlation``) and BatchNorm statistics gathered with the
+    noise on over ``calibration`` (:func:`layer_outputs`). ``noisy=False`` is its control: z = f(x)
+    with the noise off and the model's own (noise-off) statistics. Independent noise added to
+    log f(x) lowers the TC by itself (it adds to the variances, not the covariances), so a fall of
+    the noisy TC with β says more than the noise when the noise-off TC falls too. Each example's
+    output, flattened, is one sample; needs more examples than units. Returns ``total`` (nats)
+    and ``per_dimension`` (:func:`ibcore.metrics.information.gaussian_total_correlation_of_samples`).
     """
     from ibcore.metrics.information import gaussian_total_correlation_of_samples
 
-    z = layer_outputs(model, x, layer_index, noisy=True, calibration=calibration, seed=seed)
+    z = layer_outputs(model, x, layer_index, noisy=noisy, calibration=calibration, seed=seed)
     log_z = torch.log(z.double().clamp_min(torch.finfo(torch.float32).tiny)).flatten(1)
     return gaussian_total_correlation_of_samples(log_z.numpy())
 

@@ -1,13 +1,13 @@
 """Per-epoch checkpoints of :func:`ibcore.train.fit`: written atomically, read back only by the same run."""
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 from pathlib import Path
 
 import torch
 from torch import nn
+
+from ibcore.files import digest, write_atomic
 
 
 class CorruptCheckpointError(ValueError):
@@ -16,16 +16,12 @@ class CorruptCheckpointError(ValueError):
 
 def fingerprint(model: nn.Module, settings: dict) -> str:
     """16 hex digits identifying a model's architecture and a run's settings."""
-    text = json.dumps({"model": repr(model), **settings}, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return digest(json.dumps({"model": repr(model), **settings}, sort_keys=True, default=str))
 
 
 def save_atomic(state: dict, path: Path) -> None:
     """``torch.save`` to a temporary file beside ``path``, then rename: never a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    write_atomic(path, lambda tmp: torch.save(state, tmp))
 
 
 def load(path: Path, expected_fingerprint: str) -> dict:
