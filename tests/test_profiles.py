@@ -30,7 +30,7 @@ def test_width_sweep_reduced_profiles_keep_the_comparison(profile):
 
 def test_vae_full_is_table_one():
     full = experiments.get("vae-elbo").config("full")
-    assert (full["epochs"], full["lr_drops"], full["k"]) == (300, [30, 120], 1)
+    assert (full["epochs"], full["lr_drops"], full["ks"]) == (300, [30, 120], [3, 2, 1])
     assert full["latents"] == ["gaussian", "information"] and full["betas"] == [1.0]
     assert experiments.get("vae-beta").config("cpu")["betas"] == [0.25, 0.5, 1.0, 2.0, 4.0]
     for profile in ("quick", "cpu", "full"):
@@ -47,3 +47,11 @@ def test_quick_profiles_are_smaller_than_cpu():
         quick, cpu = (experiments.get(name).config(p) for p in ("quick", "cpu"))
         assert quick["epochs"] <= cpu["epochs"]
         assert 0 < quick["n_train"] and (cpu["n_train"] == 0 or quick["n_train"] <= cpu["n_train"])
+
+
+def test_table_one_is_run_at_every_k():
+    for profile in ("cpu", "full"):
+        config = experiments.get("vae-elbo").config(profile)
+        trials = experiments.get("vae-elbo").trials(config)
+        assert sorted({t["k"] for t in trials}) == [1, 2, 3]
+        assert {t["latent"] for t in trials} == {"gaussian", "information"}
