@@ -225,3 +225,40 @@ def test_cifar_claims_report_what_holds_and_what_does_not():
     beta["rows"][1]["total_correlation"] = 0.0  # β = 0.3 now has the lowest TC
     claims = experiments.cifar_claims(filters, beta).set_index("figure")["holds here"]
     assert claims.to_dict() == {"Fig. 3b": False, "Fig. 6a": False, "Fig. 6b": True, "Fig. 5": False}
+
+
+def _seeded_results() -> tuple[dict, dict]:
+    """cifar-filters and cifar-beta results as the cpu profiles write them: several seeds per setting."""
+    meta = dict(profile="cpu", config={"epochs": 12}, provenance=dict(device="cpu"),
+                data={"dataset": "CIFAR-10 (standardised, ZCA)", "n_train": 50_000, "n_test": 10_000})
+    info = [dict(total=100.0, units=100, per_unit=1.0), dict(total=50.0, units=50, per_unit=1.0)]
+    filters = dict(meta, rows=[dict(dropout=d, filter_fraction=0.1, seed=s, test_error=0.30 + 0.01 * s,
+                                    train_error=0.2, beta=0.0, **({"information": info} if d == "information" else {}))
+                               for d in ("none", "binary", "information") for s in (0, 1, 2)])
+    beta = dict(meta, rows=[dict(beta=b, beta_used=b, seed=s, test_error=0.3 + 0.02 * s, total_correlation=10 / b + s,
+                                 total_correlation_noise_off=20 / b, information=info)
+                            for b in (0.3, 3.0) for s in (0, 1)])
+    return filters, beta
+
+
+def test_cifar_tables_and_figures_give_the_mean_and_spread_over_seeds():
+    import matplotlib.pyplot as plt
+
+    from ibcore import plots
+
+    filters, beta = _seeded_results()
+    table = experiments.filters_table(filters)
+    assert list(table.index.get_level_values("dropout")) == ["none", "binary", "information"]
+    assert (table["seeds"] == 3).all()
+    assert table["test error (%)"].tolist() == pytest.approx([31.0] * 3)
+    assert table["test error (%) sd"].tolist() == pytest.approx([1.0] * 3)
+    by_beta = experiments.beta_table(beta)
+    assert by_beta["TC noise on (nats)"].tolist() == pytest.approx([10 / 0.3 + 0.5, 10 / 3 + 0.5], abs=1e-3)
+    assert by_beta["TC noise off (nats)"].tolist() == pytest.approx([20 / 0.3, 20 / 3], abs=1e-3)
+    [ax] = plots.plot_error_vs_filters(filters).axes
+    means = [line for line in ax.lines if line.get_linestyle() == "-"]
+    assert [list(line.get_ydata()) for line in means] == [pytest.approx([31.0])] * 3
+    assert "3 seeds" in ax.get_title()
+    tc = plots.plot_tc_vs_beta(beta).axes[1]
+    assert len(tc.get_legend().get_texts()) == 2  # noise on, and the noise-off control
+    plt.close("all")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from ibcore.experiments.common import EXECUTION, beta_used, check_betas, fit_trial, grid
+from ibcore.experiments.common import EXECUTION, beta_used, check_betas, fit_trial, grid, seed_table
 from ibcore.experiments.registry import Config, Experiment, TrialRun, register
 
 
@@ -176,31 +176,40 @@ register(Experiment(
 
 
 def filters_table(result):
-    """A pandas DataFrame of a cifar-filters result: test error per filter percentage and dropout,
-    and for Information Dropout the information per layer (total and per unit, nats)."""
-    import pandas as pd
-
+    """A pandas DataFrame of a cifar-filters result per filter percentage and dropout: seeds, test error
+    (mean and sd over seeds), train error, and for Information Dropout the information per layer
+    (total and per unit, nats; means over seeds)."""
     records = []
     for row in result["rows"]:
         record = {"filters (%)": round(100 * row["filter_fraction"]), "dropout": row["dropout"],
-                  "test error (%)": 100 * row["test_error"], "train error (%)": 100 * row["train_error"]}
+                  "seed": row.get("seed", 0), "test error (%)": 100 * row["test_error"],
+                  "train error (%)": 100 * row["train_error"]}
         for k, layer in enumerate(row.get("information") or []):
             record[f"layer {k + 1}: total (nats)"] = layer["total"]
             record[f"layer {k + 1}: per unit (nats)"] = layer["per_unit"]
         records.append(record)
-    return pd.DataFrame(records).set_index(["filters (%)", "dropout"]).round(3)
+    order = {kind: k for k, kind in enumerate(("none", "binary", "lognormal", "information"))}
+    records.sort(key=lambda r: (r["filters (%)"], order.get(r["dropout"], 9), r["seed"]))
+    return seed_table(records, ["filters (%)", "dropout"], ("test error (%)",))
 
 
 def beta_table(result):
-    """A pandas DataFrame of a cifar-beta result: test error and total correlation per β."""
-    import pandas as pd
-
-    records = [{"β (paper)": row["beta"], "β used": row["beta_used"], "test error (%)": 100 * row["test_error"],
-                "TC (nats)": row["total_correlation"],
-                "TC per dimension (nats)": row["total_correlation_per_dimension"],
-                "layer 1 (nats)": row["information"][0]["total"],
-                "layer 2 (nats)": row["information"][1]["total"]} for row in result["rows"]]
-    return pd.DataFrame(records).set_index("β (paper)").round(4)
+    """A pandas DataFrame of a cifar-beta result per β: seeds, test error (mean and sd over seeds), the
+    total correlation of the last dropout layer with the noise on and (where measured) off, and the
+    information per layer (means over seeds)."""
+    records = []
+    for row in result["rows"]:
+        record = {"β (paper)": row["beta"], "β used": row["beta_used"], "seed": row.get("seed", 0),
+                  "test error (%)": 100 * row["test_error"], "TC noise on (nats)": row["total_correlation"]}
+        if "total_correlation_noise_off" in row:
+            record["TC noise off (nats)"] = row["total_correlation_noise_off"]
+        record.update({"layer 1 (nats)": row["information"][0]["total"],
+                       "layer 2 (nats)": row["information"][1]["total"]})
+        records.append(record)
+    records.sort(key=lambda r: (r["β (paper)"], r["seed"]))
+    sd_of = ("test error (%)", "TC noise on (nats)") + (("TC noise off (nats)",) if "TC noise off (nats)" in
+                                                         records[0] else ())
+    return seed_table(records, ["β (paper)"], sd_of)
 
 
 def cifar_claims(filters=None, beta=None):

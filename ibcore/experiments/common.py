@@ -51,6 +51,20 @@ def grid(config: Config, **axes: str) -> list[dict]:
     return [dict(zip(names, values)) for values in product(*(config[axes[n]] for n in names))]
 
 
+def seed_table(records: list[dict], by: list[str], sd_of: tuple[str, ...] = ()):
+    """Records (one per trial) grouped by ``by``: the number of seeds, the mean of every number and,
+    for the columns in ``sd_of``, the standard deviation over seeds (blank for one seed)."""
+    import pandas as pd
+
+    frame = pd.DataFrame(records)
+    groups = frame.groupby(by, sort=False)  # the order of the records
+    table = groups.mean(numeric_only=True).drop(columns="seed")
+    for column in sd_of:
+        table.insert(table.columns.get_loc(column) + 1, f"{column} sd", groups[column].std())
+    table.insert(0, "seeds", groups["seed"].nunique())
+    return table.round(3)
+
+
 #: Column order of the tables of results that carry a ``summary`` (JSON files sort their keys).
 SUMMARY_COLUMNS = ("activation", "prior", "latent", "beta", "seed", "epochs", "test_error_pct", "test_elbo",
                    "test_reconstruction", "test_kl", "active_units", "zero_fraction", "ks", "qq_r2",

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from ibcore import cache
 from ibcore.experiments.cifar import BUDGET, PAPER, QUICK, RECIPE, all_cnn_32
-from ibcore.experiments.common import beta_used, check_betas, fit_trial, grid
+from ibcore.experiments.common import beta_used, check_betas, fit_trial, grid, seed_table
 from ibcore.experiments.registry import Config, Experiment, TrialRun, register
 
 
@@ -131,15 +131,14 @@ register(Experiment(
 
 
 def occlusion_table(result):
-    """A pandas DataFrame of an occluded-cifar result: per β, the main error (D, N), the nuisance
-    error and the KL mass ratio on the digit per dropout layer (< 1: the KL avoids the digit)."""
-    import pandas as pd
-
+    """A pandas DataFrame of an occluded-cifar result per β: seeds, the main error (D, N), the nuisance
+    error (means and sd over seeds) and the KL mass ratio on the digit per dropout layer (< 1: the KL
+    avoids the digit; means)."""
     records = []
-    for row in result["rows"]:
-        record = {"β (paper)": row["beta"], "main error D (%)": 100 * row["test_error"],
+    for row in sorted(result["rows"], key=lambda r: (r["beta"], r.get("seed", 0))):
+        record = {"β (paper)": row["beta"], "seed": row.get("seed", 0), "main error D (%)": 100 * row["test_error"],
                   "main error N (%)": 100 * row["noisy_test_error"], "nuisance error (%)": 100 * row["nuisance_error"]}
         for k, score in enumerate(row["digit_localisation"]):
             record[f"KL on digit, layer {k + 1} (ratio)"] = score["mass_ratio"]
         records.append(record)
-    return pd.DataFrame(records).set_index("β (paper)").round(3)
+    return seed_table(records, ["β (paper)"], ("main error D (%)", "nuisance error (%)"))
