@@ -5,7 +5,8 @@ A :class:`Trial` has a stable id (a hash of its experiment, config, data and set
 :func:`ibcore.cache.trial_key`); the task that computes it saves its result under that id
 and checkpoints every epoch, so a killed sweep resumes and a finished trial is never
 computed twice. :func:`run` only schedules: it knows nothing of experiments, and gets the
-task as a picklable callable ``task(trial, device, progress)``.
+task as a picklable callable ``task(trial, device, progress)``; ``on_done(trial)`` hears of each
+trial as it finishes (``run-all`` writes an experiment's result as soon as its last trial is done).
 
 * ``executor="local"``, ``jobs=1``: in this process, with per-trial progress bars;
 * ``executor="local"``, ``jobs=N``: up to N processes at once (spawn start method), spread
@@ -54,6 +55,16 @@ class SlurmOptions:
 Task = Callable[[Trial, "str | None", bool], Any]
 
 
+class TrialsFailed(RuntimeError):
+    """With ``keep_going``: the trials that failed (``failures``: trial → its exception), after every
+    other trial of the sweep was computed."""
+
+    def __init__(self, failures: Mapping[Trial, BaseException]) -> None:
+        self.failures = dict(failures)
+        super().__init__(f"{len(self.failures)} trial(s) failed: " + "; ".join(
+            f"{trial.label}: {type(err).__name__}: {err}" for trial, err in self.failures.items()))
+
+
 def visible_devices() -> list[str | None]:
     """``cuda:0 … cuda:K-1`` for the visible GPUs, else ``[None]`` (the task's default device)."""
     import torch
@@ -85,13 +96,17 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def run(task: Task, trials: Sequence[Trial], *, done: Callable[[Trial], bool], jobs: int = 1,
         executor: str = "local", slurm: SlurmOptions | None = None, progress: bool = True,
-        name: str = "sweep", threads: int | None = None) -> list[Trial]:
+        name: str = "sweep", threads: int | None = None, on_done: Callable[[Trial], Any] | None = None,
+        keep_going: bool = False) -> list[Trial]:
     """Compute every trial not yet ``done``; return the ones computed in this call.
 
     ``threads``: CPU threads per trial (default: the cores shared out among the jobs). CPU results
     are bit-identical across ``jobs`` at equal ``threads`` (reductions depend on the thread count).
+    ``on_done(trial)`` is called in this process after each trial computed here.
 
-    Raises the first trial's exception after the trials already running have stopped.
+    Raises the first trial's exception after the trials already running have stopped; with
+    ``keep_going``, computes all the others first and then raises :class:`TrialsFailed`.
+    SIGTERM (``kill``, ``timeout``, a scheduler's time limit) ends the sweep like Ctrl-C.
     """
     if jobs < 1:
         raise ValueError(f"jobs must be >= 1, got {jobs}")
@@ -105,58 +120,84 @@ def run(task: Task, trials: Sequence[Trial], *, done: Callable[[Trial], bool], j
         return []
     bar = tqdm(total=len(trials), initial=len(trials) - len(pending), desc=f"{name} trials",
                unit="trial", disable=not progress)
+    failures: dict[Trial, BaseException] = {}
+
+    def finished(trial: Trial, error: BaseException | None) -> None:
+        if error is not None and not keep_going:
+            raise RuntimeError(f"trial {trial.label} failed") from error
+        if error is not None:
+            failures[trial] = error
+            bar.write(f"{name}: trial {trial.label} failed: {type(error).__name__}: {error}")
+        elif on_done is not None:
+            on_done(trial)
+        bar.update()
+
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if in_main else None
     try:
         if executor != "local":
-            _run_submitit(task, pending, jobs, executor, slurm or SlurmOptions(), bar)
+            _run_submitit(task, pending, jobs, executor, slurm or SlurmOptions(), finished)
         elif jobs == 1:
-            import torch
-
-            before = torch.get_num_threads()
-            torch.set_num_threads(threads or before)
-            try:
-                for trial in pending:
-                    task(trial, None, progress)
-                    bar.update()
-            finally:
-                torch.set_num_threads(before)
+            _run_here(task, pending, progress, threads, finished, keep_going)
         else:
-            _run_processes(task, pending, jobs, bar, threads)
+            _run_processes(task, pending, jobs, threads, finished)
     finally:
         bar.close()
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
+    if failures:
+        raise TrialsFailed(failures)
     return pending
 
 
-def _run_processes(task: Task, pending: Sequence[Trial], jobs: int, bar: tqdm, threads: int | None) -> None:
+Finished = Callable[[Trial, "BaseException | None"], None]
+
+
+def _run_here(task: Task, pending: Sequence[Trial], progress: bool, threads: int | None, finished: Finished,
+              keep_going: bool) -> None:
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads or before)
+    try:
+        for trial in pending:
+            try:
+                task(trial, None, progress)
+            except Exception as err:
+                if not keep_going:
+                    raise
+                finished(trial, err)
+            else:
+                finished(trial, None)
+    finally:
+        torch.set_num_threads(before)
+
+
+def _run_processes(task: Task, pending: Sequence[Trial], jobs: int, threads: int | None,
+                   finished: Finished) -> None:
     devices = visible_devices()
     if threads is None:
         threads = 1 if devices[0] is not None else max(1, (os.cpu_count() or 1) // jobs)
     pool = ProcessPoolExecutor(max_workers=min(jobs, len(pending)), mp_context=multiprocessing.get_context("spawn"),
                                initializer=_init_worker, initargs=(threads, os.getpid()))
-    # SIGTERM (kill, a job scheduler's time limit) ends the sweep like Ctrl-C: workers are stopped.
-    in_main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _interrupt) if in_main else None
     try:
         futures = {pool.submit(task, trial, devices[k % len(devices)], False): trial
                    for k, trial in enumerate(pending)}
         remaining = set(futures)
         while remaining:
-            finished, remaining = wait(remaining, return_when=FIRST_EXCEPTION)
-            for future in finished:
-                if future.exception() is not None:
-                    raise RuntimeError(f"trial {futures[future].label} failed") from future.exception()
-                bar.update()
+            done, remaining = wait(remaining, return_when=FIRST_EXCEPTION)
+            for future in done:
+                finished(futures[future], future.exception())
     except BaseException:
         for process in list(getattr(pool, "_processes", {}).values()):  # running trials stop now
             process.terminate()
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-        if in_main:
-            signal.signal(signal.SIGTERM, previous)
 
 
 def _run_submitit(task: Task, pending: Sequence[Trial], jobs: int, executor: str, options: SlurmOptions,
-                  bar: tqdm) -> None:
+                  finished: Finished) -> None:
     try:
         import submitit
     except ImportError as err:
@@ -180,8 +221,9 @@ def _run_submitit(task: Task, pending: Sequence[Trial], jobs: int, executor: str
                 try:
                     job.result()
                 except Exception as err:
-                    raise RuntimeError(f"trial {trial.label} failed (logs: {job.paths.stderr})") from err
-                bar.update()
+                    finished(trial, RuntimeError(f"{err} (logs: {job.paths.stderr})"))
+                else:
+                    finished(trial, None)
             else:
                 still.append((job, trial))
         left = still

@@ -31,9 +31,9 @@ def test_precision_and_compile_are_part_of_every_config():
             assert config["precision"] == "fp32" and config["compile"] is False
 
 
-def test_every_experiment_has_three_profiles():
+def test_every_experiment_has_four_profiles():
     for name in experiments.names():
-        assert set(experiments.get(name).profiles) == {"quick", "cpu", "full"}
+        assert set(experiments.get(name).profiles) == {"quick", "cpu", "gpu", "full"}
 
 
 def test_full_profile_is_the_papers_recipe():

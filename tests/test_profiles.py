@@ -6,9 +6,9 @@ from ibcore import experiments
 NEW = ("mnist-width-sweep", "activation-priors", "vae-elbo", "vae-beta")
 
 
-def test_registered_with_three_profiles():
+def test_registered_with_four_profiles():
     for name in NEW:
-        assert set(experiments.get(name).profiles) == {"quick", "cpu", "full"}
+        assert set(experiments.get(name).profiles) == {"quick", "cpu", "gpu", "full"}
 
 
 def test_width_sweep_full_is_the_papers_recipe():

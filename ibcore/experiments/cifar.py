@@ -148,6 +148,9 @@ register(Experiment(
         # Dropout with 3 seeds; ~580 trial-seconds an epoch over the 10 trials: ~58 min at --jobs 2.
         "cpu": {**RECIPE, **BUDGET, "epochs": 12, "beta": 3.0, "dropouts": ["none", "binary", "information"],
                 "filter_fractions": [0.1, 0.25], "seeds": [0, 1, 2]},
+        # gpu: the paper's five filter percentages, all images, the cpu profile's recipe; 2 seeds at 10 %.
+        "gpu": {**RECIPE, **BUDGET, "epochs": 7, "beta": 3.0, "dropouts": ["none", "binary", "information"],
+                "filter_fractions": [0.1, 0.25, 0.5, 0.75, 1.0], "seeds": [0, 1]},
         "full": {**RECIPE, **PAPER, "beta": 3.0, "dropouts": ["none", "binary", "information"],
                  "filter_fractions": [0.1, 0.25, 0.5, 0.75, 1.0], "seeds": [0, 1, 2]},
     },
@@ -166,6 +169,9 @@ register(Experiment(
         # The paper's 25 % of the filters; 5 β × 2 seeds × 7 epochs at ~115 trial-seconds an epoch: ~67 min
         # at --jobs 2. β from 0.1 (nearly no KL pressure) to 30 (the KL pulls α to its cap).
         "cpu": {**RECIPE, **BUDGET, "epochs": 7, "betas": [0.1, 0.3, 1.0, 3.0, 10.0], "filter_fraction": 0.25,
+                "seeds": [0, 1]},
+        # gpu: the full profile's six β at the paper's 25 % of the filters, all images, 2 seeds.
+        "gpu": {**RECIPE, **BUDGET, "epochs": 16, "betas": [0.1, 0.3, 1.0, 3.0, 10.0, 30.0], "filter_fraction": 0.25,
                 "seeds": [0, 1]},
         "full": {**RECIPE, **PAPER, "betas": [0.1, 0.3, 1.0, 3.0, 10.0, 30.0], "filter_fraction": 0.25,
                  "seeds": [0, 1, 2]},

@@ -12,11 +12,12 @@ EXECUTION = dict(precision="fp32", compile=False)
 
 def fit_trial(model, train, test, config: Config, run: TrialRun, **settings) -> dict:
     """:func:`ibcore.train.fit` with the profile's :class:`~ibcore.train.Recipe`, the trial's
-    checkpoint, progress and device; ``settings`` give β, seed, objective, …"""
+    checkpoint, progress, device and ``stop_after`` (``verify``: raise
+    :class:`~ibcore.train.loop.TrainingStopped` after that many epochs); ``settings`` give β, seed, objective, …"""
     from ibcore.train import fit
 
     return fit(model, train, test, recipe=Recipe.from_config(config), checkpoint=run.checkpoint,
-               progress=run.progress, device=run.device, **settings)
+               progress=run.progress, device=run.device, stop_after=run.stop_after, **settings)
 
 
 def check_betas(betas) -> None:

@@ -1,6 +1,6 @@
 """The registry of experiments and :func:`run`, which turns one into a sweep of cached trials.
 
-An :class:`Experiment` says what it reproduces, its ``quick``/``cpu``/``full`` configs, the
+An :class:`Experiment` says what it reproduces, its ``quick``/``cpu``/``gpu``/``full`` configs, the
 identity of its data, how its grid splits into independent trials, how to run one trial,
 and how to combine the trials' rows into one result.
 """
@@ -16,7 +16,7 @@ from typing import Any, Callable, Mapping, NamedTuple
 from ibcore import cache, sweep
 from ibcore.train.recipe import RECIPE_KEYS, Recipe
 
-PROFILES = ("quick", "cpu", "full")
+PROFILES = ("quick", "cpu", "gpu", "full")
 
 
 def _results_dir() -> Path:
@@ -27,18 +27,20 @@ def _results_dir() -> Path:
     return checkout if checkout.is_dir() else package / "results"
 
 
-#: Committed result files of cpu/full runs (``NAME-PROFILE.json``), in a checkout or an installed wheel.
+#: Committed result files of cpu/gpu/full runs (``NAME-PROFILE.json``), in a checkout or an installed wheel.
 RESULTS_DIR = _results_dir()
 
 Config = dict[str, Any]
 
 
 class TrialRun(NamedTuple):
-    """What a trial's runner gets besides the config and its settings."""
+    """What a trial's runner gets besides the config and its settings; ``stop_after``: end training
+    after that many epochs (``verify``; :func:`ibcore.experiments.common.fit_trial` passes it on)."""
 
     checkpoint: Path
     progress: bool
     device: str | None
+    stop_after: int | None = None
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,49 @@ def compute_trial(name: str, config: Config, trial: sweep.Trial, device: str | N
         checkpoint.unlink(missing_ok=True)
 
 
+class Prepared(NamedTuple):
+    """An experiment resolved for one run: its config, data identity, cache key and trials."""
+
+    experiment: Experiment
+    profile: str
+    config: Config
+    data: dict
+    key: str
+    trials: list[sweep.Trial]
+
+
+def prepare(name: str, profile: str, overrides: Mapping[str, Any] | None = None) -> Prepared:
+    """Resolve ``name`` in ``profile`` with ``overrides``: unknown names, profiles or settings raise
+    ValueError, missing data :class:`ibcore.data.DataNotFoundError`; nothing is trained."""
+    experiment = get(name)
+    config = experiment.config(profile, overrides)
+    data = experiment.data(config)
+    key = cache.cache_key(name, config, data, experiment.format_version)
+    return Prepared(experiment, profile, config, data, key, sweep_trials(experiment, config, data))
+
+
+def trial_done(name: str, trial: sweep.Trial) -> bool:
+    return cache.trial_path(name, trial.id).exists()
+
+
+def finish(run: Prepared, seconds: float) -> dict:
+    """Combine the cached rows of a run whose trials are all done into its result, and cache it."""
+    name, config = run.experiment.name, run.config
+    records = [cache.read_json(cache.trial_path(name, trial.id)) for trial in run.trials]
+    rows = [record["row"] for record in records]
+    result = run.experiment.combine(config, rows) if run.experiment.combine else {"rows": rows}
+    devices = sorted({record["provenance"]["device"] for record in records})
+    provenance = cache.provenance(None, seconds)
+    provenance.update(device=", ".join(devices),
+                      trial_seconds=round(sum(r["provenance"]["seconds"] for r in records), 2))
+    result.update(name=name, profile=run.profile, config=config, key=run.key,
+                  format_version=run.experiment.format_version, data=run.data,
+                  trials=[trial.id for trial in run.trials], ibcore_version=provenance["ibcore_version"],
+                  seconds=seconds, provenance=provenance)
+    cache.save(name, run.key, result)
+    return result
+
+
 def run(name: str, profile: str = "quick", *, use_cache: bool = True, progress: bool = True, jobs: int = 1,
         executor: str = "local", slurm: sweep.SlurmOptions | None = None, threads: int | None = None,
         **overrides: Any) -> dict:
@@ -164,42 +209,31 @@ def run(name: str, profile: str = "quick", *, use_cache: bool = True, progress: 
     ``rows``, ``trials`` (their ids), ``seconds`` and ``provenance``. Interrupted runs resume:
     finished trials are read back and each running trial checkpoints every epoch.
     """
-    experiment = get(name)
-    config = experiment.config(profile, overrides)
-    data = experiment.data(config)
-    key = cache.cache_key(name, config, data, experiment.format_version)
-    if use_cache and (hit := cache.load(name, key)) is not None:
+    prepared = prepare(name, profile, overrides)
+    if use_cache and (hit := cache.load(name, prepared.key)) is not None:
         if progress:
             print(f"{name} ({profile}): loaded from the cache, not trained "
-                  f"({cache.result_path(name, key)}; computed {hit['provenance'].get('finished', '?')})", flush=True)
+                  f"({cache.result_path(name, prepared.key)}; computed {hit['provenance'].get('finished', '?')})",
+                  flush=True)
         return hit
-    trials = sweep_trials(experiment, config, data)
     if not use_cache:
-        for trial in trials:
+        for trial in prepared.trials:
             cache.trial_path(name, trial.id).unlink(missing_ok=True)
     t0 = time.perf_counter()
-    sweep.run(partial(compute_trial, name, config), trials, jobs=jobs, executor=executor, slurm=slurm,
-              progress=progress, name=name, threads=threads,
-              done=lambda trial: cache.trial_path(name, trial.id).exists())
-    records = [cache.read_json(cache.trial_path(name, trial.id)) for trial in trials]
-    rows = [record["row"] for record in records]
-    result = experiment.combine(config, rows) if experiment.combine else {"rows": rows}
-    devices = sorted({record["provenance"]["device"] for record in records})
-    seconds = time.perf_counter() - t0
-    provenance = cache.provenance(None, seconds)
-    provenance.update(device=", ".join(devices),
-                      trial_seconds=round(sum(r["provenance"]["seconds"] for r in records), 2))
-    result.update(name=name, profile=profile, config=config, key=key, format_version=experiment.format_version,
-                  data=data, trials=[trial.id for trial in trials], ibcore_version=provenance["ibcore_version"],
-                  seconds=seconds, provenance=provenance)
-    cache.save(name, key, result)
-    return result
+    sweep.run(partial(compute_trial, name, prepared.config), prepared.trials, jobs=jobs, executor=executor,
+              slurm=slurm, progress=progress, name=name, threads=threads, done=partial(trial_done, name))
+    return finish(prepared, time.perf_counter() - t0)
 
 
-def committed(name: str, profiles: tuple[str, ...] = ("full", "cpu")) -> dict | None:
-    """The best committed result of ``name`` (``results/NAME-PROFILE.json``, full before cpu), or None."""
+#: The order in which chapters prefer committed results: the paper's own run first.
+BEST_FIRST = ("full", "gpu", "cpu")
+
+
+def committed(name: str, profiles: tuple[str, ...] = BEST_FIRST, results_dir: Path | None = None) -> dict | None:
+    """The best committed result of ``name`` (``results/NAME-PROFILE.json``: full, then gpu, then cpu), or
+    None; ``results_dir`` instead of :data:`RESULTS_DIR`."""
     for profile in profiles:
-        path = RESULTS_DIR / f"{name}-{profile}.json"
+        path = Path(results_dir or RESULTS_DIR) / f"{name}-{profile}.json"
         if path.exists():
             return cache.read_json(path)
     return None

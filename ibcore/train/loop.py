@@ -63,6 +63,14 @@ class NonFiniteLossError(FloatingPointError):
     """The loss became NaN or infinite; the message says where and suggests remedies."""
 
 
+class TrainingStopped(Exception):
+    """:func:`fit` with ``stop_after=K`` ends after epoch K of the full run's schedule; ``history``: those K."""
+
+    def __init__(self, history: dict[str, list[float]]) -> None:
+        super().__init__(f"training stopped after epoch {len(history['seconds'])} (stop_after)")
+        self.history = history
+
+
 def pick_device(device: str | torch.device | None = None) -> torch.device:
     """``device`` if given, else CUDA when available, else CPU."""
     if device is not None:
@@ -202,7 +210,8 @@ def _train_epoch(model: nn.Module, step_model: nn.Module, optimizer: torch.optim
 def fit(model: nn.Module, train_data: tuple[Tensor, Tensor], test_data: tuple[Tensor, Tensor], *,
         beta: float, recipe: Recipe | None = None, seed: int = 0, device: str | torch.device | None = None,
         checkpoint: str | os.PathLike | None = None, progress: bool = True,
-        objective: str = "classification", **recipe_settings: Any) -> dict[str, list[float]]:
+        objective: str = "classification", stop_after: int | None = None,
+        **recipe_settings: Any) -> dict[str, list[float]]:
     """Train ``model`` on CE + β·Lz (eq. 3) with ``recipe`` and return its per-epoch history.
 
     ``recipe``: a :class:`~ibcore.train.Recipe`, or its fields as keyword arguments
@@ -221,6 +230,10 @@ def fit(model: nn.Module, train_data: tuple[Tensor, Tensor], test_data: tuple[Te
     (the rate of the epoch's first step) and ``seconds`` (wall time of the epoch).
     Raises :class:`NonFiniteLossError` if the loss becomes NaN/inf.
 
+    ``stop_after=K`` (1 ≤ K ≤ epochs; not a recipe setting) raises :class:`TrainingStopped` with the
+    history after epoch K: the first K epochs of the full run's schedule (the linear one decays to 0
+    at the last step of all ``epochs``), and a caller's later measurements are skipped (``verify``).
+
     ``objective="reconstruction"`` (§7, eq. 7): ``train_data``/``test_data``
     are ``(x, x)`` pairs (y = x, binary targets) and ``model(x)`` returns
     Bernoulli logits; the loss per example is NLL + β·KL (no division by
@@ -236,6 +249,8 @@ def fit(model: nn.Module, train_data: tuple[Tensor, Tensor], test_data: tuple[Te
         raise TypeError(f"pass a recipe or its settings, not both (got {', '.join(sorted(recipe_settings))})")
     check_choice("objective", objective, OBJECTIVES)
     _validate(beta, recipe, train_data, test_data)
+    if stop_after is not None and not (isinstance(stop_after, int) and 1 <= stop_after <= recipe.epochs):
+        raise ValueError(f"stop_after must be an integer in [1, epochs={recipe.epochs}], got {stop_after!r}")
     device = pick_device(device)
     torch.manual_seed(seed)  # only matters for lazily initialised state; epochs reseed below
     model.to(device)
@@ -258,6 +273,8 @@ def fit(model: nn.Module, train_data: tuple[Tensor, Tensor], test_data: tuple[Te
     step_model = torch.compile(model) if recipe.compile else model
     recal_x = x if recipe.recalibration_size is None else x[:recipe.recalibration_size]
     per_epoch = steps_per_epoch(len(x), recipe)
+    if stop_after is not None and start >= stop_after:  # resumed past the stop: nothing to train
+        raise TrainingStopped({k: v[:stop_after] for k, v in history.items()})
     bar = tqdm(total=recipe.epochs, initial=start, desc="training", disable=not progress, unit="epoch")
     for epoch in range(start, recipe.epochs):
         t0 = time.perf_counter()
@@ -282,6 +299,9 @@ def fit(model: nn.Module, train_data: tuple[Tensor, Tensor], test_data: tuple[Te
                                      "fingerprint": fingerprint}, path)
         bar.set_postfix(_epoch_summary(history), refresh=False)
         bar.update()
+        if epoch + 1 == stop_after:
+            bar.close()
+            raise TrainingStopped(history)
     bar.close()
     model.eval()
     return history
