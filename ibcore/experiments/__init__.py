@@ -20,13 +20,16 @@ from ibcore.experiments.cifar import beta_table, cifar_claims, filters_table
 from ibcore.experiments.cluttered import localisation_table
 from ibcore.experiments.occluded import occlusion_table
 from ibcore.experiments.pixelcnn import tradeoff_comparison
-from ibcore.experiments.papers import ITEMS as PAPER_ITEMS, paper_comparison
+from ibcore.experiments.papers import CLAIMS as PAPER_CLAIMS, paper_comparison
+from ibcore.experiments.claims_html import claims_table, scorecard
+from ibcore.experiments.verdicts import VERDICTS
 from ibcore.experiments.mnist import PAPER_WIDTHS
 from ibcore.experiments.vae import BETAS, BINARIZE_THRESHOLD, binarized_mnist
 
 __all__ = ["PROFILES", "REGISTRY", "RESULTS_DIR", "Config", "Experiment", "TrialRun", "committed",
            "compute_trial", "get", "names", "register", "run", "sweep_trials", "RECIPE_KEYS",
            "SUMMARY_COLUMNS", "beta_used", "summary_table", "localisation_table", "filters_table", "beta_table",
-           "cifar_claims", "occlusion_table", "tradeoff_comparison", "PAPER_ITEMS", "paper_comparison",
+           "cifar_claims", "occlusion_table", "tradeoff_comparison", "PAPER_CLAIMS", "paper_comparison",
+           "claims_table", "scorecard", "VERDICTS",
            "PAPER_WIDTHS", "BETAS",
            "BINARIZE_THRESHOLD", "binarized_mnist"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ibcore.experiments.common import EXECUTION, beta_used, check_betas, fit_trial, grid, seed_table
-from ibcore.experiments.registry import Config, Experiment, TrialRun, register
+from ibcore.experiments.registry import Config, Experiment, TrialRun, declare_baseline, register
 
 
 
@@ -157,6 +157,8 @@ register(Experiment(
     trials=_filters_trials, run_trial=_filters_trial, data=cifar_identity,
     grid=("filter_fractions", "dropouts", "seeds"), format_version=2,
 ))
+declare_baseline("cifar-filters", 0.45, "no dropout, most filters", where={"dropout": "none"},
+                 largest="filter_fraction", why="half-way from chance (90 %) to a trained All-CNN-32 (9 %)")
 
 register(Experiment(
     name="cifar-beta",
@@ -179,6 +181,8 @@ register(Experiment(
     trials=lambda config: grid(config, beta="betas", seed="seeds"),
     run_trial=_beta_trial, data=cifar_identity, grid=("betas", "seeds"), format_version=2,
 ))
+declare_baseline("cifar-beta", 0.45, "Information Dropout at the smallest β", smallest="beta",
+                 why="as cifar-filters; no run without dropout here, so the weakest KL pressure")
 
 
 def filters_table(result):
@@ -218,42 +222,5 @@ def beta_table(result):
     return seed_table(records, ["β (paper)"], sd_of)
 
 
-def cifar_claims(filters=None, beta=None):
-    """The paper's claims about its CIFAR-10 figures, checked on a cifar-filters and/or a cifar-beta
-    result: one row per claim with what was measured and whether it holds (a pandas DataFrame)."""
-    import pandas as pd
 
-    records = []
-    if filters is not None:
-        rows = filters["rows"]
-        smallest = min(r["filter_fraction"] for r in rows)
-        error = {r["dropout"]: r["test_error"] for r in rows if r["filter_fraction"] == smallest}
-        if {"information", "binary"} <= set(error):
-            records.append(("Fig. 3b", f"Information Dropout errs no more than binary dropout at "
-                            f"{100 * smallest:g} % of the filters",
-                            f"{100 * error['information']:.1f} % vs {100 * error['binary']:.1f} %",
-                            error["information"] <= error["binary"]))
-        info = sorted((r for r in rows if r.get("information")), key=lambda r: r["filter_fraction"])
-        if info:
-            totals = ", ".join(f"{100 * r['filter_fraction']:g} %: {r['information'][0]['total']:.0f} vs "
-                               f"{r['information'][1]['total']:.0f}" for r in info)
-            records.append(("Fig. 6a", "the second dropout layer transmits less in total than the first",
-                            f"nats per image, layer 1 vs 2 — {totals}",
-                            all(r["information"][1]["total"] < r["information"][0]["total"] for r in info)))
-        if len(info) > 1:
-            few, many = info[0], info[-1]
-            per_unit = "; ".join(f"layer {k + 1}: {few['information'][k]['per_unit']:.3f} vs "
-                                 f"{many['information'][k]['per_unit']:.3f}" for k in range(2))
-            records.append(("Fig. 6b", "information per unit rises as the filters shrink",
-                            f"nats per unit at {100 * few['filter_fraction']:g} % vs "
-                            f"{100 * many['filter_fraction']:g} % — {per_unit}",
-                            all(few["information"][k]["per_unit"] > many["information"][k]["per_unit"]
-                                for k in range(2))))
-    if beta is not None:
-        rows = sorted(beta["rows"], key=lambda r: r["beta"])
-        if len(rows) > 1:
-            tcs = [r["total_correlation"] for r in rows]
-            records.append(("Fig. 5", "the total correlation falls as β grows",
-                            ", ".join(f"β {r['beta']:g}: {r['total_correlation']:.1f}" for r in rows) + " nats",
-                            all(b < a for a, b in zip(tcs, tcs[1:]))))
-    return pd.DataFrame(records, columns=["figure", "the paper's claim", "measured", "holds here"])
+from ibcore.experiments.papers import cifar_claims  # noqa: E402,F401  (its home: the claims of papers.py)

@@ -14,7 +14,7 @@ from functools import lru_cache
 from ibcore import cache
 from ibcore.experiments.cifar import BUDGET, PAPER, QUICK, RECIPE, all_cnn_32
 from ibcore.experiments.common import beta_used, check_betas, fit_trial, grid, seed_table
-from ibcore.experiments.registry import Config, Experiment, TrialRun, register
+from ibcore.experiments.registry import Config, Experiment, TrialRun, declare_baseline, register
 
 
 @lru_cache(maxsize=2)
@@ -131,6 +131,8 @@ register(Experiment(
     trials=lambda config: grid(config, beta="betas", seed="seeds"),
     run_trial=_occluded_trial, data=_identity, grid=("betas", "seeds"), combine=_combine, format_version=2,
 ))
+declare_baseline("occluded-cifar", 0.50, "main task at β = 0", smallest="beta",
+                 why="the digit hides part of each image; at ≤ 50 % (chance 90 %) the main task is learned")
 
 
 def occlusion_table(result):

@@ -1,197 +1,182 @@
-"""Results vs the papers: every figure and table of both papers beside what this book measured.
+"""Results vs the papers: every claim of both papers, split into its parts, beside what this book
+measured and a verdict from the one vocabulary (:mod:`ibcore.experiments.verdicts`).
 
-Each :class:`PaperItem` names a figure or table, the paper's claim (in its words, and its
-numbers where the text gives them: the figures' values are not in the paper's text, so none
-are read off them here), the experiment and chapter that reproduce it, and how to read this
-book's value and a verdict from a committed result. :func:`paper_comparison` builds the table
-from ``results/`` (the committed ``cpu`` and ``full`` runs).
-
-Verdicts: **reproduced** (the claim holds in the committed run), **partly** (it holds for
-part of the figure, or on a different network or data than the paper's), **not yet** (the
-run exists and does not show it at its budget), **not attempted** (no committed run).
+Each :class:`Claim` is one part of a claim the paper makes with a figure, a table or a theorem:
+its short statement, the chapter (and section) that derives and discusses it, the experiment
+whose committed result speaks to it, and the measure that reads it (:mod:`.measures`,
+:mod:`.measures_generative`; exact results: :mod:`.exact`). :func:`judge` applies the
+experiment's trained-regime guard (its :class:`~ibcore.experiments.verdicts.Baseline`) to what the
+measure found; :func:`paper_comparison` builds the table from ``results/`` for every profile that
+has a committed result, and :func:`ibcore.experiments.claims_html.claims_table` renders it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Callable, Mapping
 
-Measure = Callable[[Mapping], tuple[str, str]]
+from ibcore.experiments import exact, measures as m, measures_generative as g
+from ibcore.experiments.measures import Finding
+from ibcore.experiments.verdicts import NOT_ATTEMPTED, UNDERTRAINED
+
+#: The profiles a results table may show, in this order: never ``quick`` (a pipeline check).
+SCORED_PROFILES = ("cpu", "gpu", "full")
 
 
 @dataclass(frozen=True)
-class PaperItem:
-    """One figure or table of a paper and how a committed result of ``experiment`` speaks to it."""
+class Claim:
+    """One part of one claim of a paper and how a committed result of ``experiment`` speaks to it.
+
+    ``where`` selects the result rows the part reads (Table I: one k); ``section`` names, by a
+    fragment of its title, the chapter section that discusses it (the first fragment found wins);
+    an ``exact`` claim is checked by computation (:mod:`.exact`), with no training run.
+    """
 
     paper: str
     item: str
+    part: str
     claim: str
     chapter: str
+    section: tuple[str, ...] = ()
     experiment: str | None = None
-    measure: Measure | None = None
-    exact: bool = False  # shown by exact computations in its chapter (and tests), not by a training run
+    measure: Callable[[Mapping], Finding] | None = None
+    where: Mapping[str, object] = field(default_factory=dict)
+    exact: Callable[[], Finding] | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.item} · {self.part}" if self.part else self.item
 
 
-def _errors(result: Mapping, key: str = "dropout") -> dict:
-    """Mean test error (%) per value of ``key`` (over seeds), for rows of one width."""
-    groups: dict = {}
-    for row in result["rows"]:
-        groups.setdefault(row[key], []).append(100 * row["test_error"])
-    return {k: sum(v) / len(v) for k, v in groups.items()}
-
-
-def _mnist_mlp(result: Mapping) -> tuple[str, str]:
-    error = _errors(result)
-    text = ", ".join(f"{k} {v:.2f} %" for k, v in error.items())
-    best = error["information"] <= min(error["binary"], error["none"])
-    return text, "reproduced" if best else "not yet"
-
-
-def _width_sweep(result: Mapping) -> tuple[str, str]:
-    widths = sorted({row["width"] for row in result["rows"]})
-    small = [_errors({"rows": [r for r in result["rows"] if r["width"] == w]}) for w in widths[:2]]
-    text = "; ".join(f"width {w}: information {e['information']:.1f} % vs binary {e['binary']:.1f} %"
-                     for w, e in zip(widths, small))
-    wins = sum(e["information"] <= e["binary"] for e in small)
-    return text, {2: "reproduced", 1: "partly"}.get(wins, "not yet")
-
-
-def _priors(result: Mapping) -> tuple[str, str]:
-    rows = {row["activation"]: row for row in result["rows"]}
-    relu, soft = rows["relu"], rows["softplus"]
-    text = (f"ReLU: {100 * relu['zero_fraction']:.0f} % exact zeros; Softplus: log z normal with KS "
-            f"{soft['fit']['ks']:.3f}, Q-Q R² {soft['fit']['qq_r2']:.3f}")
-    fits = soft["fit"]["ks"] < 0.05 and relu["zero_fraction"] > 0.1
-    cifar = "CIFAR" in result["data"]["dataset"]
-    return text, ("reproduced" if cifar else "partly") if fits else "not yet"
-
-
-def _vae_elbo(result: Mapping) -> tuple[str, str]:
-    elbo = {row["latent"]: row["test_elbo"] for row in result["rows"] if row.get("k", 1) == 1}
-    gap = elbo["gaussian"] - elbo["information"]
-    text = f"k = 1: Gaussian {elbo['gaussian']:.1f}, Information {elbo['information']:.1f} nats (gap {gap:.1f})"
-    return text, "reproduced" if abs(gap) <= 2.0 else "partly"
-
-
-def _vae_beta(result: Mapping) -> tuple[str, str]:
-    rows = sorted(result["rows"], key=lambda r: r["beta"])
-    text = ", ".join(f"β {r['beta']:g}: KL {r['test_kl']:.0f}" for r in rows) + " nats"
-    falling = all(b["test_kl"] < a["test_kl"] for a, b in zip(rows, rows[1:]))
-    return text, "reproduced" if falling else "not yet"
-
-
-def _cluttered(result: Mapping) -> tuple[str, str]:
-    rows = sorted(result["rows"], key=lambda r: r["beta"])
-    layer = 1  # layer 2 (24×24)
-    ratios = [row["localisation"][layer]["mass_ratio"] for row in rows]
-    ink = rows[0]["ink_localisation"][layer]["mass_ratio"]
-    errors = [100 * row["test_error"] for row in rows]
-    betas = ", ".join(f"{row['beta']:g}" for row in rows)
-    text = (f"layer-2 KL mass ratio on the digit {', '.join(f'{r:.1f}' for r in ratios)} at β {betas} "
-            f"(ink {ink:.1f}); test error {min(errors):.1f}-{max(errors):.1f} %")
-    beats = ratios[-1] > ink and ratios[-1] > ratios[0]
-    return text, ("partly" if beats else "not yet")
-
-
-def _cifar(claim: str) -> Measure:
-    def measure(result: Mapping) -> tuple[str, str]:
-        from ibcore.experiments.cifar import cifar_claims
-
-        is_filters = result["name"] == "cifar-filters"
-        table = cifar_claims(result if is_filters else None, None if is_filters else result)
-        rows = table[table["figure"] == claim]
-        if rows.empty:
-            return "—", "not attempted"
-        row = rows.iloc[0]
-        return row["measured"], "reproduced" if row["holds here"] else "not yet"
-    return measure
-
-
-def _occluded(result: Mapping) -> tuple[str, str]:
-    rows = sorted(result["rows"], key=lambda r: r["beta"])
-    text = "; ".join(f"β {r['beta']:g}: main D {100 * r['test_error']:.1f} %, nuisance "
-                     f"{100 * r['nuisance_error']:.1f} %" for r in rows)
-    rising = all(b["nuisance_error"] > a["nuisance_error"] for a, b in zip(rows, rows[1:]))
-    main_improves = rows[-1]["test_error"] < rows[0]["test_error"]
-    return text, ("reproduced" if main_improves else "partly") if rising else "not yet"
-
-
-def _pixelcnn(result: Mapping) -> tuple[str, str]:
-    from ibcore.experiments.pixelcnn import tradeoff_comparison
-
-    found = tradeoff_comparison(result)
-    text = f"no bottleneck: VAE KL {found['none_kl_nats']:.1f} nats"
-    if found["gap_bpd"] is None:
-        text += (f"; the sweeps cover no common VAE KL; VB beats GD on both axes at p = "
-                 f"{', '.join(f'{p:g}' for p in found['gd_dominated']) or 'none'}, GD beats VB at β = "
-                 f"{', '.join(f'{b:g}' for b in found['vb_dominated']) or 'none'}")
-        return text, "partly" if found["vb_dominated"] and not found["gd_dominated"] else "not yet"
-    low, high = found["kl_range_bpd"]
-    text += (f"; at equal VAE KL ({low:.3f}–{high:.3f} bits/dim) VB's −ELBO − GD's is {found['gap_bpd']:+.4f} "
-             f"bits/dim on average, GD lower on {100 * found['gd_better_share']:.0f} % of the range")
-    if found["gd_better_share"] == 1.0:
-        return text, "reproduced"
-    return text, "partly" if found["gap_bpd"] > 0 else "not yet"
-
-
-ACHILLE = "Achille & Soatto 2016"
-REY = "Rey & Mnih"
-ITEMS: tuple[PaperItem, ...] = (
-    PaperItem(ACHILLE, "Fig. 1", "post-noise activations follow the proposed priors: log-uniform with an atom "
-              "at 0 (ReLU), log-normal (Softplus); All-CNN-32 on CIFAR-10",
-              "15-cifar", "cifar-activation-priors", _priors),
-    PaperItem(ACHILLE, "Fig. 1 (MNIST)", "the same check on the MNIST network of §8 (the paper uses CIFAR-10)",
-              "12-activation-priors", "activation-priors", _priors),
-    PaperItem(ACHILLE, "Fig. 2", "the KL of each dropout layer localises the digit on Cluttered MNIST once β "
-              "is large enough", "14-cluttered-mnist", "cluttered-mnist", _cluttered),
-    PaperItem(ACHILLE, "Fig. 3a", "Information Dropout errs no more than binary dropout, especially on "
-              "small networks (MNIST MLP, 3 hidden layers)", "11-dropout-vs-width", "mnist-width-sweep", _width_sweep),
-    PaperItem(ACHILLE, "Fig. 3a (one width)", "the four dropout kinds at one width", "10-information-dropout-in-practice",
-              "mnist-mlp", _mnist_mlp),
-    PaperItem(ACHILLE, "Fig. 3b", "on All-CNN-32 (CIFAR-10, Softplus), Information Dropout is comparable or "
-              "better than binary dropout, especially with few filters", "15-cifar", "cifar-filters", _cifar("Fig. 3b")),
-    PaperItem(ACHILLE, "Fig. 4", "as β grows, the error of a classifier of the occluding digit on the noisy "
-              "representation rises, while the main error improves", "16-occluded-cifar", "occluded-cifar",
-              _occluded),
-    PaperItem(ACHILLE, "Fig. 5", "as β grows the total correlation of the last dropout layer falls; the error "
-              "first improves, then rises", "15-cifar", "cifar-beta", _cifar("Fig. 5")),
-    PaperItem(ACHILLE, "Fig. 6a", "the second dropout layer transmits less information in total than the first",
-              "15-cifar", "cifar-filters", _cifar("Fig. 6a")),
-    PaperItem(ACHILLE, "Fig. 6b", "with fewer filters, each unit transmits more information", "15-cifar",
-              "cifar-filters", _cifar("Fig. 6b")),
-    PaperItem(ACHILLE, "Table I", "test ELBO of a VAE, k = 1: Gaussian −98.8, Information −100.0 nats "
-              "(\"similar performance\")", "13-vae-information-dropout", "vae-elbo", _vae_elbo),
-    PaperItem(ACHILLE, "eq. 7 (§7)", "β trades the KL (the information in z) against reconstruction",
-              "13-vae-information-dropout", "vae-beta", _vae_beta),
-    PaperItem(ACHILLE, "Prop. 1-4", "the KL terms and the disentanglement identity, exactly",
-              "02-kl-terms", exact=True),
-    PaperItem(REY, "Theorem 1", "Gaussian dropout bounds I(X; Y) by a function of σ(p) alone",
-              "20-gaussian-dropout-bottleneck", exact=True),
-    PaperItem(REY, "Fig. 2-3", "in a VAE-PixelCNN, Gaussian dropout on the PixelCNN path gives a better ELBO "
-              "vs VAE-KL trade-off than a variational bottleneck", "21-pixelcnn-bottleneck", "pixelcnn-bottleneck",
-              _pixelcnn),
+ACHILLE = "Achille & Soatto 2016, Information Dropout"
+REY = "Rey & Mnih, Gaussian dropout as an information bottleneck layer"
+_COMMITTED = ("What the", "committed")
+CLAIMS: tuple[Claim, ...] = (
+    Claim(ACHILLE, "Fig. 1", "ReLU, CIFAR-10", "post-noise ReLU activations: an atom at 0, the rest "
+          "log-uniform (flat in log z)", "15-cifar", ("Fig. 1",), "cifar-activation-priors", m.relu_prior),
+    Claim(ACHILLE, "Fig. 1", "Softplus, CIFAR-10", "post-noise Softplus activations are log-normal",
+          "15-cifar", ("Fig. 1",), "cifar-activation-priors", m.softplus_prior),
+    Claim(ACHILLE, "Fig. 1", "ReLU, MNIST MLP", "the same check on the MLP of §8 (the paper uses CIFAR-10)",
+          "12-activation-priors", _COMMITTED, "activation-priors", m.relu_prior),
+    Claim(ACHILLE, "Fig. 1", "Softplus, MNIST MLP", "the same check on the MLP of §8",
+          "12-activation-priors", _COMMITTED, "activation-priors", m.softplus_prior),
+    Claim(ACHILLE, "Fig. 2", "", "at large β the KL map localises the digit in the clutter",
+          "14-cluttered-mnist", ("What the measurement", "committed"), "cluttered-mnist", m.kl_localises),
+    Claim(ACHILLE, "Fig. 3a", "vs binary", "Information Dropout errs less than binary dropout, especially "
+          "on small MLPs", "11-dropout-vs-width", _COMMITTED, "mnist-width-sweep", m.against("binary")),
+    Claim(ACHILLE, "Fig. 3a", "vs log-normal", "… and less than log-normal dropout of the same variance",
+          "11-dropout-vs-width", _COMMITTED, "mnist-width-sweep", m.against("lognormal")),
+    Claim(ACHILLE, "Fig. 3a", "vs none", "no dropout, plotted beside them (the text claims nothing)",
+          "11-dropout-vs-width", _COMMITTED, "mnist-width-sweep", m.against("none")),
+    Claim(ACHILLE, "Fig. 3a", "one width", "at one width, Information Dropout errs least of the four",
+          "10-information-dropout-in-practice", ("committed",), "mnist-mlp", m.least_of_all),
+    Claim(ACHILLE, "Fig. 3b", "", "All-CNN-32: comparable to or better than binary dropout, especially "
+          "with few filters", "15-cifar", ("Fig. 3b",), "cifar-filters",
+          m.against("binary", key="filter_fraction")),
+    Claim(ACHILLE, "Fig. 4", "nuisance", "as β grows, the occluding digit is harder to read from the "
+          "noisy representation", "16-occluded-cifar", _COMMITTED, "occluded-cifar", m.rises_with_beta("nuisance_error")),
+    Claim(ACHILLE, "Fig. 4", "main task", "as β grows, the main error (noise off) improves",
+          "16-occluded-cifar", _COMMITTED, "occluded-cifar", m.rises_with_beta("test_error", "<")),
+    Claim(ACHILLE, "Fig. 5", "TC", "as β grows the last layer's total correlation falls (disentanglement)",
+          "15-cifar", ("Fig. 5",), "cifar-beta", m.tc_falls),
+    Claim(ACHILLE, "Fig. 5", "error", "as β grows the error first improves, then rises",
+          "15-cifar", ("Fig. 5",), "cifar-beta", m.error_u_shape),
+    Claim(ACHILLE, "Fig. 6a", "", "the second dropout layer transmits less in total than the first",
+          "15-cifar", ("Fig. 6",), "cifar-filters", m.layer_two_less),
+    Claim(ACHILLE, "Fig. 6b", "fewer filters", "with fewer filters each unit transmits more",
+          "15-cifar", ("Fig. 6",), "cifar-filters", m.per_unit_rises),
+    Claim(ACHILLE, "Fig. 6b", "top layer", "a unit of the top dropout layer carries more than one of the bottom",
+          "15-cifar", ("Fig. 6",), "cifar-filters", m.top_layer_per_unit),
+    *(Claim(ACHILLE, "Table I", f"k = {k}", f"Gaussian and Information latents: a similar test ELBO "
+            f"(latent {256 * k})", "13-vae-information-dropout", _COMMITTED, "vae-elbo", g.similar_elbo,
+            where={"k": k}) for k in (1, 2, 3)),
+    Claim(ACHILLE, "eq. 7", "", "β trades the KL (information in z) against reconstruction",
+          "13-vae-information-dropout", ("trade-off",), "vae-beta", g.kl_trades_reconstruction),
+    Claim(ACHILLE, "Prop. 1, 4", "", "a factorised prior, minimised over, charges I(x; z) + TC(z)",
+          "03-disentanglement", ("Prop. 1",), exact=exact.prop1),
+    Claim(ACHILLE, "Prop. 2", "", "ReLU, log-uniform prior: KL = −log α + const", "02-kl-terms",
+          ("Proposition 2",), exact=exact.prop2),
+    Claim(ACHILLE, "Prop. 3", "eq. 5", "Softplus, log-normal prior: the KL of two normals in log z",
+          "02-kl-terms", ("Proposition 3",), exact=exact.prop3),
+    Claim(REY, "Theorem 1", "", "Gaussian dropout bounds I(X; Y); the bound is invariant to rescaling X",
+          "20-gaussian-dropout-bottleneck", ("Theorem 1",), exact=exact.theorem1),
+    Claim(REY, "Fig. 2", "equal KL", "Gaussian dropout gives a better ELBO at equal VAE KL than a "
+          "variational bottleneck", "21-pixelcnn-bottleneck", ("Does Gaussian", "committed"),
+          "pixelcnn-bottleneck", g.gaussian_dropout_better),
+    Claim(REY, "Fig. 2", "latent use", "without a bottleneck the PixelCNN leaves the latents unused",
+          "21-pixelcnn-bottleneck", ("Does Gaussian", "committed"), "pixelcnn-bottleneck", g.latents_collapse),
 )
 
 
-def paper_comparison(profiles: tuple[str, ...] = ("cpu", "full")):
-    """A pandas DataFrame: per paper item, the claim, this book's value and verdict per committed
-    profile (``cpu``, ``full``), and the chapter that reproduces it."""
+def judge(claim: Claim, result: Mapping | None) -> Finding:
+    """What ``result`` (a committed result of ``claim.experiment``, or None) says about ``claim``:
+    the measure's finding, its baseline, and *no verdict (undertrained)* when the baseline is
+    outside the experiment's trained regime."""
+    from ibcore.experiments.registry import get
+
+    if claim.exact is not None:
+        return claim.exact()
+    if result is None:
+        return Finding("—", NOT_ATTEMPTED)
+    rows = [r for r in result["rows"] if all(r.get(k) == v for k, v in claim.where.items())]
+    if not rows:
+        setting = ", ".join(f"{k} = {v}" for k, v in claim.where.items())
+        return Finding(f"no run at {setting} in this result", NOT_ATTEMPTED)
+    finding = claim.measure({**result, "rows": rows})
+    guard = get(claim.experiment).baseline
+    if guard is None:
+        return replace(finding, baseline="none declared")
+    baseline = guard.value(rows)
+    if baseline is None:
+        return replace(finding, baseline=f"no {guard.model} run", verdict=UNDERTRAINED)
+    dataset = (result.get("data") or {}).get("dataset")
+    shown = f"{guard.text(baseline)} ({guard.limit_text(dataset)})"
+    if not guard.trained(baseline, dataset):
+        return replace(finding, baseline=shown, verdict=UNDERTRAINED)
+    return replace(finding, baseline=shown)
+
+
+def committed_profiles(claims: tuple[Claim, ...] = CLAIMS) -> tuple[str, ...]:
+    """The profiles of :data:`SCORED_PROFILES` with a committed result of some experiment of ``claims``."""
+    from ibcore.experiments.registry import committed
+
+    names = {c.experiment for c in claims if c.experiment}
+    return tuple(p for p in SCORED_PROFILES if any(committed(n, (p,)) is not None for n in names))
+
+
+def paper_comparison(profiles: tuple[str, ...] | None = None, claims: tuple[Claim, ...] = CLAIMS):
+    """A pandas DataFrame, one row per claim part: paper, item, part, the claim, chapter and section,
+    and per profile (default: those with a committed result, else ``cpu``) what was measured, the
+    baseline, the seeds per compared setting and the verdict."""
     import pandas as pd
 
     from ibcore.experiments.registry import committed
 
+    profiles = profiles or committed_profiles(claims) or ("cpu",)
+    results = {(n, p): committed(n, (p,)) for n in {c.experiment for c in claims if c.experiment} for p in profiles}
     records = []
-    for item in ITEMS:
-        record = {"paper": item.paper, "figure / table": item.item, "the paper's claim": item.claim}
+    for claim in claims:
+        record = {"paper": claim.paper, "item": claim.item, "part": claim.part, "claim": claim.claim,
+                  "chapter": claim.chapter, "section": claim.section, "exact": claim.exact is not None}
         for profile in profiles:
-            result = committed(item.experiment, (profile,)) if item.experiment else None
-            if item.exact:
-                measured, verdict = "exact computation (no training)", "reproduced"
-            elif result is not None and item.measure is not None:
-                measured, verdict = item.measure(result)
-            else:
-                measured, verdict = "—", "not attempted"
-            record[f"{profile}: measured"] = measured
-            record[f"{profile}: verdict"] = verdict
-        record["chapter"] = item.chapter
+            found = judge(claim, results.get((claim.experiment, profile)))
+            record.update({f"{profile}: measured": found.measured, f"{profile}: baseline": found.baseline or "—",
+                           f"{profile}: seeds": found.seeds_text, f"{profile}: verdict": found.verdict,
+                           f"{profile}: note": found.note})
         records.append(record)
     return pd.DataFrame(records)
+
+
+def cifar_claims(filters: Mapping | None = None, beta: Mapping | None = None):
+    """The CIFAR-10 claim parts (Fig. 3b, 5, 6) judged on a cifar-filters and/or a cifar-beta result:
+    a pandas DataFrame with the figure, the claim, what was measured, the baseline, the seeds and
+    the verdict, one row per part."""
+    import pandas as pd
+
+    results = {"cifar-filters": filters, "cifar-beta": beta}
+    records = []
+    for claim in CLAIMS:
+        if results.get(claim.experiment) is not None:
+            found = judge(claim, results[claim.experiment])
+            records.append({"figure": claim.label, "the paper's claim": claim.claim, "measured": found.measured,
+                            "baseline": found.baseline, "seeds": found.seeds_text, "verdict": found.verdict})
+    return pd.DataFrame(records, columns=["figure", "the paper's claim", "measured", "baseline", "seeds", "verdict"])

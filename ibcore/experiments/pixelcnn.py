@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from ibcore import cache
 from ibcore.experiments.common import EXECUTION, check_betas, fit_trial
-from ibcore.experiments.registry import Config, Experiment, TrialRun, register
+from ibcore.experiments.registry import Config, Experiment, TrialRun, declare_baseline, register
 from ibcore.experiments.vae import BINARIZE_THRESHOLD, binarized_mnist
 
 DATASETS = ("binarized-mnist", "cifar10")
@@ -225,3 +225,7 @@ register(Experiment(
     trials=_trials, run_trial=_pixelcnn_trial, data=_identity, grid=("ps", "betas"), combine=_combine,
     format_version=1,
 ))
+declare_baseline("pixelcnn-bottleneck", {"binarised MNIST": 0.1656, "CIFAR-10": 3.5}, "no bottleneck",
+                 where={"bottleneck": "none"}, metric="test_nelbo_bpd", unit="bits/dim",
+                 why="a trained PixelCNN decoder beats the plain VAE of Table I (99 nats): ≤ 90 nats = 0.1656 "
+                     "bits/dim on binarised MNIST; on CIFAR-10 PixelCNN++ reaches 2.92 bits/dim")

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Mapping, NamedTuple
 
 from ibcore import cache, sweep
+from ibcore.experiments.verdicts import Baseline
 from ibcore.train.recipe import RECIPE_KEYS, Recipe
 
 PROFILES = ("quick", "cpu", "gpu", "full")
@@ -54,6 +55,9 @@ class Experiment:
     ``{"rows": rows}``); ``data(config)`` gives the data's identity
     (:func:`ibcore.data.identity`). Bump ``format_version`` whenever the rows change shape
     or meaning: cached and committed results of the old format then count as stale.
+    ``baseline`` is the trained regime its verdicts need (issue 20; declared with
+    :func:`declare_baseline` beside the experiment): a comparison on a result whose baseline
+    misses it reads *no verdict (undertrained)*.
     """
 
     name: str
@@ -65,6 +69,7 @@ class Experiment:
     grid: tuple[str, ...] = ()
     combine: Callable[[Config, list[dict]], dict] | None = None
     format_version: int = 1
+    baseline: Baseline | None = None
 
     def config(self, profile: str, overrides: Mapping[str, Any] | None = None) -> Config:
         """The profile's config with ``overrides`` applied; unknown keys or types raise ValueError.
@@ -113,6 +118,13 @@ def register(experiment: Experiment) -> Experiment:
             raise ValueError(f"{experiment.name}, profile {profile!r}: {err}") from None
     REGISTRY[experiment.name] = experiment
     return experiment
+
+
+def declare_baseline(name: str, limit: float | Mapping[str, float], model: str, **fields: Any) -> None:
+    """Declare the trained regime of the registered experiment ``name``: its
+    :class:`~ibcore.experiments.verdicts.Baseline` (``model`` within ``limit``; ``fields``: ``why``,
+    ``where``, ``largest``, … as that class documents)."""
+    REGISTRY[name] = replace(get(name), baseline=Baseline(limit, model, **fields))
 
 
 def get(name: str) -> Experiment:

@@ -1,0 +1,80 @@
+"""How a committed result speaks to the claims about generative models: Table I and eq. 7 of
+Achille & Soatto (the VAE, §7), Fig. 2 and the latent collapse of Rey & Mnih (the VAE-PixelCNN).
+Each measure returns a :class:`~ibcore.experiments.measures.Finding`, as in :mod:`.measures`."""
+from __future__ import annotations
+
+from typing import Mapping
+
+from ibcore.experiments.measures import Finding, Rows, by, ends, sample
+from ibcore.experiments.verdicts import NOT_SHOWN, PARTLY, Sample, differ, paired, similar, trend, weakest
+
+
+def kl_trades_reconstruction(result: Mapping) -> Finding:
+    """eq. 7: as β grows the KL falls and the reconstruction term gets worse."""
+    kl, rec = (by(result["rows"], "beta", m) for m in ("test_kl", "test_reconstruction"))
+    verdict = weakest(trend(list(kl.values()), "<"), trend(list(rec.values()), "<"))
+    text = f"KL {ends(kl, 1)}; reconstruction {ends(rec, 1).split(': ', 1)[1]} nats"
+    return Finding(text, verdict, tuple(s.n for s in kl.values()))
+
+
+
+#: Table I of the paper: test ELBO (nats), Gaussian and Information latent, per k.
+TABLE_I = {1: (-98.8, -100.0), 2: (-99.0, -99.1), 3: (-98.7, -99.1)}
+#: "Similar performance": the two ELBOs within this many nats (Table I's largest gap is 1.2).
+SIMILAR_NATS = 2.0
+
+
+def similar_elbo(result: Mapping) -> Finding:
+    """Table I at one k: the Gaussian and the Information latent reach a similar test ELBO."""
+    rows = result["rows"]
+    gaussian, information = (sample(rows, "test_elbo", latent=kind) for kind in ("gaussian", "information"))
+    if gaussian is None or information is None:
+        return Finding("one of the two latents is missing", NOT_SHOWN)
+    paper = TABLE_I.get(rows[0].get("k", 1))
+    text = f"Gaussian {gaussian.text(1)}, Information {information.text(1)} nats"
+    if paper:
+        text += f" (paper {paper[0]:.1f}, {paper[1]:.1f})"
+    return Finding(text.replace("-", "−"), similar(information, gaussian, SIMILAR_NATS),
+                   (gaussian.n, information.n))
+
+
+def _seeds(rows: Rows) -> dict[int, list[Mapping]]:
+    runs: dict[int, list[Mapping]] = {}
+    for row in rows:
+        runs.setdefault(int(row.get("seed", 0)), []).append(row)
+    return runs
+
+
+def gaussian_dropout_better(result: Mapping) -> Finding:
+    """Rey & Mnih Fig. 2: at equal VAE KL, Gaussian dropout's −ELBO is below the variational
+    bottleneck's (the gap of :func:`~ibcore.experiments.pixelcnn.tradeoff_comparison`, one per
+    seed); where the two sweeps cover no common KL, the points that beat others on both axes."""
+    from ibcore.experiments.pixelcnn import tradeoff_comparison
+
+    found = [tradeoff_comparison({"rows": rows}) for rows in _seeds(result["rows"]).values()]
+    gaps = [f["gap_bpd"] for f in found if f["gap_bpd"] is not None]
+    if gaps:
+        gap = Sample.of(gaps)
+        return Finding(f"VB − GD −ELBO at equal KL: {gap.text(4)} bits/dim", paired(gap, ">"), (gap.n,))
+    gd = sorted({p for f in found for p in f["gd_dominated"]})
+    vb = sorted({b for f in found for b in f["vb_dominated"]})
+    def at(name: str, values: list) -> str:
+        return f"at {name} {', '.join(f'{v:g}' for v in values)}" if values else "never"
+    text = f"no common KL; VB beats GD on both axes {at('p', gd)}; GD beats VB {at('β', vb)}"
+    verdict = PARTLY if vb and not gd else NOT_SHOWN  # one-sided dominance on one seed at most
+    return Finding(text, verdict, (len(found),))
+
+
+def latents_collapse(result: Mapping) -> Finding:
+    """Rey & Mnih §1, §3: without a bottleneck the autoregressive decoder leaves the latents unused
+    (VAE KL near 0); a bottleneck raises it (the setting with the most VAE KL)."""
+    rows = result["rows"]
+    none = sample(rows, "test_kl", bottleneck="none")
+    settings = [sample(rows, "test_kl", bottleneck=kind, **{strength: level})
+                for kind, strength in (("gaussian", "p"), ("variational", "beta"))
+                for level in {r[strength] for r in rows if r["bottleneck"] == kind}]
+    if none is None or not settings:
+        return Finding("no run without a bottleneck, or none with one", NOT_SHOWN)
+    top = max(settings, key=lambda s: s.mean)
+    return Finding(f"VAE KL: no bottleneck {none.text(2)}, bottlenecks up to {top.text(1)} nats",
+                   differ(none, top, "<"), (none.n, top.n))

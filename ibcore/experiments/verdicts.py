@@ -1,0 +1,284 @@
+"""The one verdict vocabulary of the book, and the rules that give a claim part its verdict.
+
+Every claims table (the results-vs-papers page, each chapter's own) reads its verdicts from here:
+
+* **reproduced**: the claimed difference exceeds its uncertainty over seeds (a Welch t interval at
+  95 %, :data:`LEVEL`), on a baseline in a trained regime; for an exact result, the derivation and
+  its numerical check agree with the paper's statement;
+* **partly**: the difference goes the claimed way on one seed (no interval is possible), or some
+  of a claim part's conditions are reproduced and the others are not shown;
+* **not shown at this budget**: the interval over seeds contains no difference in either
+  direction (or, on one seed, the difference goes the other way);
+* **contradicted**: the opposite difference exceeds its interval;
+* **no verdict (undertrained)**: the experiment's baseline (:class:`Baseline`) is outside its
+  trained regime, so no comparison on it is read;
+* **not attempted**: no committed result holds the setting.
+
+A claim of a difference between two settings ``a`` and ``b`` is tested with :func:`differ`; a
+trend over a swept value (β, the width) with :func:`trend`; a paired difference (two layers of one
+network) with :func:`paired`; "similar performance" (Table I) with :func:`similar`. A claim part
+with several conditions takes the weakest of their verdicts (:func:`weakest`).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from statistics import fmean, stdev
+from typing import Iterable, Mapping, Sequence
+
+REPRODUCED = "reproduced"
+PARTLY = "partly"
+NOT_SHOWN = "not shown at this budget"
+CONTRADICTED = "contradicted"
+UNDERTRAINED = "no verdict (undertrained)"
+NOT_ATTEMPTED = "not attempted"
+#: The vocabulary, strongest support first.
+VERDICTS = (REPRODUCED, PARTLY, NOT_SHOWN, CONTRADICTED, UNDERTRAINED, NOT_ATTEMPTED)
+#: What each verdict means, for the legend of every claims table.
+MEANINGS = {
+    REPRODUCED: "the claimed difference exceeds its 95 % Welch interval over seeds (exact results: "
+                "derivation and numerical check agree)",
+    PARTLY: "the claimed direction on one seed only, or some of the part's conditions shown and the others not",
+    NOT_SHOWN: "the interval over seeds includes no difference (one seed: the other direction)",
+    CONTRADICTED: "the opposite difference exceeds its interval",
+    UNDERTRAINED: "the baseline is outside its trained regime: nothing is read from the comparison",
+    NOT_ATTEMPTED: "no committed result holds this setting",
+}
+#: The confidence level of every interval over seeds.
+LEVEL = 0.95
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One setting's values over seeds (e.g. the test error of three trainings)."""
+
+    values: tuple[float, ...]
+
+    @classmethod
+    def of(cls, values: Iterable[float]) -> "Sample":
+        values = tuple(float(v) for v in values)
+        if not values:
+            raise ValueError("a sample needs at least one value")
+        return cls(values)
+
+    @property
+    def n(self) -> int:
+        return len(self.values)
+
+    @property
+    def mean(self) -> float:
+        return fmean(self.values)
+
+    @property
+    def sd(self) -> float | None:
+        """The standard deviation over seeds (n − 1 in the denominator); None for one seed."""
+        return stdev(self.values) if self.n > 1 else None
+
+    def text(self, digits: int = 1, unit: str = "", scale: float = 1.0) -> str:
+        """``"2.00 ± 0.04 %"`` (mean ± sd over seeds), or the value alone for one seed."""
+        mean = f"{self.mean * scale:.{digits}f}".replace("-", "−")
+        spread = f" ± {self.sd * scale:.{digits}f}" if self.sd is not None else ""
+        return f"{mean}{spread}{unit}"
+
+
+@dataclass(frozen=True)
+class Interval:
+    """An estimated difference and its interval over seeds (``low``, ``high``: None on one seed)."""
+
+    estimate: float
+    low: float | None = None
+    high: float | None = None
+
+
+def t_quantile(p: float, df: float) -> float:
+    """The ``p`` quantile (p > ½) of Student's t with ``df`` > 0 degrees of freedom (a real df, as
+    Welch's gives): the t density integrated by Simpson's rule and inverted by bisection."""
+    if not (0.5 < p < 1 and df > 0):
+        raise ValueError(f"need 0.5 < p < 1 and df > 0, got p={p!r}, df={df!r}")
+    log_c = math.lgamma((df + 1) / 2) - math.lgamma(df / 2) - 0.5 * math.log(df * math.pi)
+
+    def cdf(x: float, n: int = 2000) -> float:
+        h = x / n
+        f = [math.exp(log_c - (df + 1) / 2 * math.log1p((k * h) ** 2 / df)) for k in range(n + 1)]
+        return 0.5 + h / 3 * (f[0] + f[-1] + 4 * sum(f[1:-1:2]) + 2 * sum(f[2:-1:2]))
+
+    low, high = 0.0, 1.0
+    while cdf(high) < p:
+        low, high = high, 2 * high
+    for _ in range(60):
+        mid = (low + high) / 2
+        low, high = (mid, high) if cdf(mid) < p else (low, mid)
+    return (low + high) / 2
+
+
+def welch(a: Sample, b: Sample, level: float = LEVEL) -> Interval:
+    """Welch's t interval for mean(a) − mean(b) (unequal variances, Welch–Satterthwaite df); on
+    one seed in either sample only the estimate."""
+    estimate = a.mean - b.mean
+    if a.n < 2 or b.n < 2:
+        return Interval(estimate)
+    va, vb = a.sd ** 2 / a.n, b.sd ** 2 / b.n
+    if va + vb == 0:
+        return Interval(estimate, estimate, estimate)
+    df = (va + vb) ** 2 / (va ** 2 / (a.n - 1) + vb ** 2 / (b.n - 1))
+    half = t_quantile((1 + level) / 2, df) * math.sqrt(va + vb)
+    return Interval(estimate, estimate - half, estimate + half)
+
+
+def mean_interval(d: Sample, level: float = LEVEL) -> Interval:
+    """The one-sample t interval for the mean of ``d`` (paired differences over seeds)."""
+    if d.n < 2:
+        return Interval(d.mean)
+    half = t_quantile((1 + level) / 2, d.n - 1) * d.sd / math.sqrt(d.n)
+    return Interval(d.mean, d.mean - half, d.mean + half)
+
+
+def direction(interval: Interval, claim: str) -> str:
+    """The verdict on a claimed sign of a difference: ``claim`` is "<" (claimed negative) or ">"."""
+    if claim not in ("<", ">"):
+        raise ValueError(f"claim must be '<' or '>', got {claim!r}")
+    sign = 1.0 if claim == ">" else -1.0
+    if interval.low is None:  # one seed: no interval
+        return PARTLY if sign * interval.estimate > 0 else NOT_SHOWN
+    low, high = sorted((sign * interval.low, sign * interval.high))
+    if low > 0:
+        return REPRODUCED
+    return CONTRADICTED if high < 0 else NOT_SHOWN
+
+
+def differ(a: Sample, b: Sample, claim: str) -> str:
+    """The verdict on "a < b" (``claim`` "<") or "a > b" (">") from Welch's interval over seeds."""
+    return direction(welch(a, b), claim)
+
+
+def paired(differences: Sample, claim: str) -> str:
+    """The verdict on the sign of a paired difference (one value per seed, e.g. layer 2 − layer 1)."""
+    return direction(mean_interval(differences), claim)
+
+
+def similar(a: Sample, b: Sample, margin: float) -> str:
+    """The verdict on "a and b are similar": reproduced when Welch's interval of a − b lies inside
+    ±``margin``, contradicted when it lies wholly outside; on one seed at most partly."""
+    interval = welch(a, b)
+    if interval.low is None:
+        return PARTLY if abs(interval.estimate) <= margin else NOT_SHOWN
+    if -margin <= interval.low and interval.high <= margin:
+        return REPRODUCED
+    return CONTRADICTED if interval.low > margin or interval.high < -margin else NOT_SHOWN
+
+
+def trend(samples: Sequence[Sample], claim: str) -> str:
+    """The verdict on "the value falls" (``claim`` "<") or "rises" (">") along a sweep, ``samples``
+    in the order of the swept value: the last against the first (:func:`differ`), one step weaker
+    (reproduced → partly, partly → not shown) when the means do not move the claimed way at every step."""
+    if len(samples) < 2:
+        raise ValueError("a trend needs at least two settings")
+    verdict = differ(samples[-1], samples[0], claim)
+    means = [s.mean for s in samples]
+    steps = [b - a for a, b in zip(means, means[1:])]
+    monotone = all(s < 0 for s in steps) if claim == "<" else all(s > 0 for s in steps)
+    return verdict if monotone else {REPRODUCED: PARTLY, PARTLY: NOT_SHOWN}.get(verdict, verdict)
+
+
+#: From the weakest support to the strongest, for claim parts with several conditions.
+_STRENGTH = (CONTRADICTED, NOT_SHOWN, PARTLY, REPRODUCED)
+
+
+def weakest(*verdicts: str) -> str:
+    """The verdict of a claim part whose conditions must all hold: contradicted if any condition is,
+    reproduced if all are, partly if some are reproduced (or all partly), else not shown."""
+    for verdict in verdicts:
+        if verdict not in _STRENGTH:
+            raise ValueError(f"not a verdict on a comparison: {verdict!r}")
+    if CONTRADICTED in verdicts:
+        return CONTRADICTED
+    if all(v == REPRODUCED for v in verdicts):
+        return REPRODUCED
+    if REPRODUCED in verdicts or all(v == PARTLY for v in verdicts):
+        return PARTLY
+    return NOT_SHOWN
+
+
+def verdict_text(verdict: str, baseline: str | None = None) -> str:
+    """The verdict as a table shows it: "no verdict (undertrained: baseline 61.7 %)" names its baseline."""
+    if verdict not in VERDICTS:
+        raise ValueError(f"unknown verdict {verdict!r}; the vocabulary: {', '.join(VERDICTS)}")
+    if verdict == UNDERTRAINED and baseline:
+        return f"no verdict (undertrained: baseline {baseline})"
+    return verdict
+
+
+def seeds_of(rows: Iterable[Mapping]) -> list[int]:
+    """The seeds of a setting's rows: each row's ``seed`` (old results: the config's one seed, 0)."""
+    return [int(row.get("seed", 0)) for row in rows]
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The trained regime an experiment's verdicts need (issue 20): the baseline model's ``metric``
+    must be at most ``limit`` (at least, when ``at_least``: an ELBO).
+
+    The baseline rows are those matching ``where``, restricted to the largest value of ``largest``
+    (in a capacity sweep the guard reads the largest network: a tiny one errs by design) or the
+    smallest of ``smallest``; they are grouped by their other settings, averaged over seeds, and
+    the worst group is the baseline (groups: the values of ``by``, e.g. the activation). ``limit`` may map a dataset name (the result's
+    ``data.dataset``) to a limit, for an experiment whose profiles use different data. ``unit``
+    "%" shows a fraction as a percentage; ``model`` names the baseline, ``why`` justifies the limit.
+    """
+
+    limit: float | Mapping[str, float]
+    model: str
+    why: str = ""
+    where: Mapping[str, object] = field(default_factory=dict)
+    largest: str | None = None
+    smallest: str | None = None
+    metric: str = "test_error"
+    unit: str = "%"
+    at_least: bool = False
+    by: tuple[str, ...] = ()
+
+    def rows(self, rows: Sequence[Mapping]) -> list[Mapping]:
+        chosen = [r for r in rows if all(r.get(k) == v for k, v in self.where.items()) and self.metric in r]
+        for key, pick in ((self.largest, max), (self.smallest, min)):
+            if key and chosen:
+                end = pick(r[key] for r in chosen)
+                chosen = [r for r in chosen if r[key] == end]
+        return chosen
+
+    def value(self, rows: Sequence[Mapping]) -> float | None:
+        """The baseline's metric: the worst, over its settings, of the mean over seeds (None: no such rows)."""
+        groups: dict = {}
+        for row in self.rows(rows):
+            groups.setdefault(tuple(row.get(k) for k in self.by), []).append(float(row[self.metric]))
+        means = [fmean(v) for v in groups.values()]
+        if not means:
+            return None
+        return min(means) if self.at_least else max(means)
+
+    def limit_for(self, dataset: str | None) -> float | None:
+        if isinstance(self.limit, Mapping):
+            return self.limit.get(dataset)
+        return float(self.limit)
+
+    def trained(self, value: float, dataset: str | None = None) -> bool:
+        limit = self.limit_for(dataset)
+        if limit is None:
+            return False
+        return value >= limit if self.at_least else value <= limit
+
+    def text(self, value: float) -> str:
+        """The baseline as a cell shows it: "61.7 %", "−90.2 nats"."""
+        if self.unit == "%":
+            shown = 100 * value
+            return f"{shown:.{2 if shown < 10 else 1}f} %"
+        digits = 3 if abs(value) < 1 else 1
+        return f"{value:.{digits}f} {self.unit}".replace("-", "−")
+
+    def limit_text(self, dataset: str | None = None) -> str:
+        """The limit as a cell shows it: "needs ≤ 45 %", "needs ≥ −110 nats"."""
+        limit = self.limit_for(dataset)
+        if limit is None:
+            return f"no limit declared for {dataset}"
+        shown = f"{100 * limit:g} %" if self.unit == "%" else f"{limit:g} {self.unit}".replace("-", "−")
+        return f"needs {'≥' if self.at_least else '≤'} {shown}"
+
