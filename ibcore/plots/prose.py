@@ -4,12 +4,22 @@ A chapter glues the numbers its text quotes (myst-nb's ``glue``), and its Markdo
 the ``{glue:text}`` role, e.g. ``{glue:text}`ch11-information-3:.1f` %``. A number that a result no
 longer holds fails the book build (a missing key is a warning, and the build treats warnings as
 errors), so the prose cannot drift from the committed results.
+
+Numbers are glued as numbers, so that the role's format (``:.1f``) applies and a missing or
+non-numeric value still fails the build. Python prints a negative one with a hyphen-minus;
+:func:`setup` makes this module a Sphinx extension (``sphinx: extra_extensions:
+[ibcore.plots.prose]`` in ``_config.yml``) that prints every pasted number with a true minus
+(U+2212) instead.
 """
 from __future__ import annotations
 
 import numbers
 import re
-from typing import Mapping
+from typing import Any, Mapping
+
+#: The minus sign of typeset numbers (U+2212), which the prose uses instead of the hyphen-minus.
+MINUS = "\u2212"
+_SIGN_OF_A_NUMBER = re.compile(r"(?<![\w.])-(?=\.?\d)")
 
 
 def glue_key(*parts: object) -> str:
@@ -56,3 +66,27 @@ def glue_frame(prefix: str, frame) -> dict[str, float]:
             if isinstance(value, numbers.Real) and not isinstance(value, bool) and value == value:  # not NaN
                 values[(*(row if isinstance(row, tuple) else (row,)), column)] = value
     return glue_numbers(prefix, values)
+
+
+def true_minus(text: str) -> str:
+    """``text`` with each hyphen-minus that signs a number replaced by a true minus: "-90.2 nats"
+    → "−90.2 nats"; hyphens inside words and ranges ("β-VAE", "1-2") stay."""
+    return _SIGN_OF_A_NUMBER.sub(MINUS, text)
+
+
+def _pasted_numbers_with_true_minus(app: Any, doctree: Any, docname: str) -> None:
+    """Rewrite the text of every number myst-nb pasted (``{glue:text}`` gives ``span.pasted-text``)."""
+    from docutils import nodes
+
+    for inline in list(doctree.findall(nodes.inline)):
+        if "pasted-text" not in inline.get("classes", ()):
+            continue
+        for text in list(inline.findall(nodes.Text)):
+            if (new := true_minus(text.astext())) != text.astext():
+                text.parent.replace(text, nodes.Text(new))
+
+
+def setup(app: Any) -> dict:
+    """A Sphinx extension: glued numbers print with a true minus (see the module's docstring)."""
+    app.connect("doctree-resolved", _pasted_numbers_with_true_minus)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
