@@ -70,7 +70,7 @@ def test_kl_maps_show_every_layer_on_one_scale_per_layer(scale):
     vmaxes = [norms[0][title].vmax for title in norms[0]]
     assert vmaxes == sorted(vmaxes) and vmaxes[0] < vmaxes[-1]  # one scale per layer, not one for all
     labels = [ax.get_xlabel() for ax in frames[0].axes if ax.get_xlabel()]
-    assert labels == ["KL (nats per location)"] * 4
+    assert labels == ["KL per location\n(nats)"] * 4
     assert len(layer_norms(plots.plot_kl_maps(result, 0.5, layers=[2, 4]))) == 2
     plt.close("all")
 
@@ -92,12 +92,156 @@ def test_localisation_plot_draws_what_the_result_has(new, n_legend):
     plt.close(fig)
 
 
-def test_text_is_never_smaller_than_small():
-    smallest = matplotlib.font_manager.FontProperties(size="small").get_size_in_points()
-    for fig in (plots.plot_kl_maps(cluttered_result(), 0.0), plots.plot_localisation(cluttered_result())):
-        sizes = [t.get_fontsize() for t in fig.findobj(matplotlib.text.Text) if t.get_text()]
-        assert min(sizes) >= smallest - 1e-9
+def mnist_result(widths=(512,), profile: str = "cpu") -> dict:
+    """An mnist-mlp / width-sweep-like result: 4 kinds × widths × 2 seeds, 3 epochs."""
+    rows = [dict(dropout=kind, width=w, hidden=[w] * 3, seed=seed, epochs=3, test_error=0.02 + 0.01 * k / w,
+                 train_error=0.01, history=dict(test_error=[0.05, 0.03, 0.02 + 0.001 * seed],
+                                                lz=[0.05, 0.04, 0.03] if kind == "information" else [0.0] * 3))
+            for k, kind in enumerate(("none", "binary", "lognormal", "information")) for w in widths for seed in (0, 1)]
+    return dict(rows=rows, profile=profile, config={"epochs": 3, "seeds": [0, 1]},
+                data={"dataset": "MNIST", "n_train": 22699, "n_test": 10000})
+
+
+def priors_result() -> dict:
+    edges = np.linspace(-4, 2, 31).tolist()
+    hist = dict(edges=edges, counts=np.exp(-np.linspace(-3, 3, 30) ** 2).tolist())
+    fit = dict(mu=-0.5, sigma=0.7, ks=0.02, qq_r2=0.99)
+    rows = [dict(activation="relu", histogram=hist, fit=fit, zero_fraction=0.4, seed=0),
+            dict(activation="softplus", histogram=hist, fit=fit, zero_fraction=0.0, seed=0,
+                 learned_prior=dict(mu=[0.0, 0.1], sigma=[1.0, 0.9]))]
+    return dict(rows=rows, profile="cpu", config={"epochs": 10, "seed": 0},
+                data={"dataset": "MNIST", "n_train": 22699, "n_test": 10000})
+
+
+def book_figures() -> dict[str, tuple[plt.Figure, bool]]:
+    """Every figure of plots.mnist, plots.cluttered and plots.theory, and whether the book saves it
+    as an inline figure (cropped to its content, 0.1 in padding) or as a slider frame (as drawn)."""
+    import torch
+
+    from ibcore import discrete_ib, metrics
+
+    curve = discrete_ib.ib_curve(discrete_ib.noisy_bit(flip=0.2, n_obs=3), np.geomspace(0.02, 1.0, 8), n_z=4)
+    betas = np.linspace(0.01, 0.9, 10)
+    x, p = [0.5, 1.0, 3.0], [0.2, 0.5, 0.3]
+    y = np.linspace(-4, 9, 200)
+    inline = dict(
+        training_curves=plots.plot_training_curves(mnist_result()),
+        error_vs_width=plots.plot_error_vs_width(mnist_result((3, 8, 32))),
+        activation_priors=plots.plot_activation_priors(priors_result()),
+        localisation=plots.plot_localisation(cluttered_result()),
+        cluttered_samples=plots.plot_cluttered_samples(torch.rand(6, 1, 96, 96), torch.arange(6),
+                                                       torch.tensor([[10, 10, 38, 38]] * 6)),
+        ib_curve=plots.plot_ib_curve(curve, title="IB curve of the 3-sensor example (iterative IB, n_z = 4)"),
+        stochastic_advantage=plots.plot_stochastic_advantage(betas, betas / 2, betas / 1.5, theory=(0, 0.4)),
+        tc_check=plots.plot_tc_check([dict(min_kl=0.1 * k, i_plus_tc=0.1 * k) for k in range(1, 5)]),
+        dropout_bound=plots.plot_dropout_bound(betas, {"Gaussian dropout: I(X;Y)": betas, "bound": betas + 1}),
+    )
+    frames = dict(
+        kl_maps=plots.plot_kl_maps(cluttered_result(), 0.5),
+        kl_maps_two_layers=plots.plot_kl_maps(cluttered_result(), 0.5, layers=[1, 2]),
+        ib_frame=plots.plot_ib_frame(curve[3], curve),
+        kl_priors=plots.plot_kl_priors(metrics.noisy_activations("relu", 0.7, n_samples=5000, seed=1),
+                                       metrics.noisy_activations("softplus", 0.7, n_samples=5000, seed=1), 0.7),
+        dropout_density=plots.plot_dropout_density(y, np.exp(-y ** 2), x, p, p=0.2, sigma=0.5, bound=1.0, mi=0.5),
+    )
+    return {**{k: (f, True) for k, f in inline.items()}, **{k: (f, False) for k, f in frames.items()}}
+
+
+def shown(fig: plt.Figure, inline: bool) -> tuple[float, float, float]:
+    """(width shown on the page in CSS px, smallest text shown in CSS px, how far content runs past the
+    canvas in inches): an inline figure is cropped to its content, a frame shown as drawn; either is
+    scaled down to the text column when wider."""
+    fig.canvas.draw()
+    content = fig.get_tightbbox(fig.canvas.get_renderer())
+    canvas_w, canvas_h = fig.get_size_inches()
+    width = (content.width + 2 * plt.rcParams["savefig.pad_inches"] if inline else canvas_w) * plots.DPI
+    scale = min(1.0, plots.COLUMN_PX / width)
+    sizes = [t.get_fontsize() for t in fig.findobj(matplotlib.text.Text) if t.get_text() and t.get_visible()]
+    outside = max(-content.x0, -content.y0, content.x1 - canvas_w, content.y1 - canvas_h, 0.0)
+    return width, min(sizes) * plots.DPI / 72 * scale, outside
+
+
+def test_every_figure_fills_the_text_column_with_text_of_at_least_11_px():
+    """Issue 21: figures at the column's width (±10 %), every text ≥ 11 px as shown, nothing cut off."""
+    problems = {}
+    for name, (fig, inline) in book_figures().items():
+        width, smallest, outside = shown(fig, inline)
+        if fig.get_figwidth() != pytest.approx(plots.COLUMN_WIDTH) or abs(width / plots.COLUMN_PX - 1) > 0.1 \
+                or smallest < plots.MIN_TEXT_PX or (not inline and outside > 0.02):
+            problems[name] = dict(width_px=round(width), smallest_px=round(smallest, 1), outside_in=round(outside, 2))
     plt.close("all")
+    assert not problems, problems
+
+
+def test_the_column_width_is_the_measured_column_at_the_books_resolution():
+    assert plots.COLUMN_WIDTH * plots.DPI == plots.COLUMN_PX == 784
+    assert matplotlib.font_manager.FontProperties(size="small").get_size_in_points() * plots.DPI / 72 \
+        >= plots.MIN_TEXT_PX  # SMALLEST is large enough at the book's resolution
+
+
+def test_one_palette_tells_every_kind_of_dropout_apart():
+    styles = plots.DROPOUT_STYLES
+    assert set(styles) == {"none", "binary", "lognormal", "information", "gaussian", "variational"}
+    assert len({s.colour for s in styles.values()}) == len(styles)
+    assert len({s.label for s in styles.values()}) == len(styles)
+    assert len({(s.marker, s.linestyle, s.filled) for s in styles.values()}) >= 5
+    assert plots.METHOD_STYLES["information"] == (styles["information"].colour, styles["information"].marker)
+    assert plots.METHOD_LABELS["none"] == styles["none"].label
+    assert plots.dropout_style("something new").label == "something new"
+
+
+def test_training_curves_tell_overlapping_lines_apart_by_marker_and_line_style():
+    fig = plots.plot_training_curves(mnist_result())
+    lines = {line.get_label(): line for line in fig.axes[0].lines if not line.get_label().startswith("_")}
+    info, none = lines["Information Dropout"], lines["no dropout"]
+    assert info.get_marker() != none.get_marker() and info.get_linestyle() != none.get_linestyle()
+    assert info.get_color() == plots.DROPOUT_STYLES["information"].colour
+    plt.close(fig)
+
+
+def test_provenance_names_profile_epochs_seeds_and_data_and_flags_quick_runs():
+    assert plots.result_provenance(mnist_result()).startswith(
+        "cpu profile · 3 epochs · 2 seeds · 22,699 MNIST train images · 10,000 test")
+    quick = plots.result_provenance(mnist_result(profile="quick"))
+    assert quick.startswith(f"{plots.SMOKE_RUN} (quick profile) · ") and "untrained smoke run" in quick
+    assert plots.seed_count(priors_result()) == 1
+    fig = plots.plot_training_curves(mnist_result(profile="quick"))
+    assert any(plots.SMOKE_RUN in t.get_text() for t in fig.texts)  # the plot itself says so
+    plt.close(fig)
+
+
+def test_a_provenance_line_too_long_for_a_frame_is_broken_in_two_and_stays_inside():
+    fig, _ = plt.subplots(figsize=(5, 3))
+    plots.add_provenance(fig, " · ".join(["cpu profile", "16 epochs", "1 seed", "6,000 Cluttered MNIST train images",
+                                          "1,000 test", "cpu (1 threads)", "commit 6feef03"]), wrap=True)
+    assert plots.provenance_lines(fig) == 3
+    fig.canvas.draw()
+    assert fig.texts[-1].get_window_extent().x1 <= fig.bbox.width * 1.02
+    plt.close(fig)
+
+
+def test_one_rounding_rule_rounds_the_raw_value_once():
+    assert plots.number(12.4537) == "12.5"  # chapter 14 and the results page both print 12.5
+    assert plots.number(12.45) == "12.4"  # why a table's rounded value must not be rounded again
+    assert plots.number(-0.0123, 2) == "−0.01"
+
+
+def test_kl_map_frames_describe_themselves_and_pair_images_when_layers_are_few():
+    fig = plots.plot_kl_maps(cluttered_result(), 0.5)
+    alt = plots.alt_text(fig)
+    assert alt.startswith("β = 0.5, test error 10.0 %: 2 test images") and "per layer: 2.0, 2.0, 2.0, 2.0" in alt
+    two = plots.plot_kl_maps(cluttered_result(), 0.5, layers=[1, 2])
+    inputs = [ax for ax in two.axes if ax.get_title() == "input (digit box)"]
+    assert len(inputs) == 2 and two.get_figheight() < fig.get_figheight()  # two images side by side
+    plt.close("all")
+
+
+def test_alt_text_falls_back_to_titles_and_labels():
+    fig, ax = plt.subplots()
+    ax.set(title="test error", xlabel="epoch", ylabel="error (%)")
+    assert plots.alt_text(fig) == "test error: error (%) against epoch"
+    assert plots.alt_text(plots.set_alt(fig, "a given text")) == "a given text"
+    plt.close(fig)
 
 
 def cifar_results() -> tuple[dict, dict]:
@@ -136,6 +280,10 @@ def test_table_shows_readable_headers_with_units_and_no_meaningless_index() -> N
     html = plots.table(frame).to_html()
     assert "test error (%)" in html and "Q–Q R²" in html and "some new value" in html
     assert "test_error_pct" not in html and ">none<" not in html  # the index is hidden by default
+    written = pd.DataFrame({"−H − kl.log_uniform(α, 0.7)": [1.0], "train_bottleneck_kl": [2.0]})
+    html = plots.table(written).to_html()  # text is shown as written, a header of HEADERS once
+    assert "kl.log_uniform(α, 0.7)" in html and "Σⱼ KLⱼ (nats, train)" in html
+    assert plots.readable_header(plots.readable_header("train_bottleneck_kl")) == "Σⱼ KLⱼ (nats, train)"
     shown = plots.table(frame, index=True).to_html()
     assert ">none<" in shown and ">dropout<" in shown
     betas = plots.table(pd.DataFrame({"x": [1.0, 2.0]}, index=pd.Index([0.0, 0.25], name="beta")), index=True).to_html()

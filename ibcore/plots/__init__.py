@@ -4,12 +4,16 @@ Each public ``plot_*`` function takes results (plain dicts/arrays from
 ``ibcore.experiments`` or ``ibcore.metrics``) and returns a matplotlib Figure.
 Every figure that shows a trained model carries a caption line made by
 :func:`provenance`, e.g. "quick profile · 3 epochs · 22,699 MNIST train images".
-Text is never smaller than matplotlib's "small" (10 pt, ≥ 10 px at 80 dpi).
+Figures are as wide as the book's text column (:data:`COLUMN_WIDTH`) and their text is never smaller
+than matplotlib's "small" (10 pt, 11 px at 80 dpi: :data:`MIN_TEXT_PX`). Every kind of dropout has
+one style across the book, :data:`DROPOUT_STYLES` (colour, marker, line style, label): every figure
+that draws a kind of dropout reads it there.
 
 One module per family of figures, every public name re-exported here:
 
-* :mod:`~ibcore.plots.style`: the style (2× "retina" PNGs), :data:`PALETTE`, the provenance line and the one
-  table style with readable headers (:data:`HEADERS`);
+* :mod:`~ibcore.plots.style`: the style (2× "retina" PNGs), the column's width, :data:`DROPOUT_STYLES`,
+  the provenance line, alt text, the one rounding rule (:func:`number`) and the one table style with
+  readable headers (:data:`HEADERS`);
 * :mod:`~ibcore.plots.prose`: the numbers a chapter's prose quotes, glued from its results;
 * :mod:`~ibcore.plots.theory`: chapters 01–03 and 20 (IB curve, KL priors, TC, Gaussian dropout);
 * :mod:`~ibcore.plots.mnist`: training curves, error vs width (Fig. 3a), activation priors (Fig. 1);
@@ -28,8 +32,10 @@ from ibcore.plots.mnist import (METHOD_LABELS, METHOD_STYLES, plot_activation_pr
 from ibcore.plots.pixelcnn import (BOTTLENECK_LABELS, STRENGTH, pixelcnn_frames, pixelcnn_table, plot_hybrid_model,
                                    plot_pixelcnn_frame, plot_tradeoff)
 from ibcore.plots.prose import glue_frame, glue_key, glue_numbers
-from ibcore.plots.style import (DPI, HEADERS, PALETTE, PIXEL_RATIO, SMALLEST, add_provenance, provenance,
-                                readable_header, result_provenance, table, use_style)
+from ibcore.plots.style import (COLUMN_PX, COLUMN_WIDTH, DPI, DROPOUT_STYLES, HEADERS, MIN_TEXT_PX, PALETTE,
+                                PIXEL_RATIO, SMALLEST, SMOKE_RUN, DropoutStyle, add_provenance, alt_text,
+                                dropout_style, figsize, glue_provenance, number, provenance, provenance_lines,
+                                readable_header, result_provenance, seed_count, set_alt, table, use_style)
 from ibcore.plots.theory import (plot_dropout_bound, plot_dropout_density, plot_ib_curve, plot_ib_frame,
                                  plot_kl_priors, plot_stochastic_advantage, plot_tc_check)
 from ibcore.plots.vae import plot_vae_beta_frame, plot_vae_elbo, plot_vae_images, vae_beta_frames
@@ -37,6 +43,8 @@ from ibcore.plots.vae import plot_vae_beta_frame, plot_vae_elbo, plot_vae_images
 __all__ = [
     "PALETTE", "SMALLEST", "DPI", "PIXEL_RATIO", "HEADERS", "use_style", "provenance", "add_provenance",
     "result_provenance", "table", "readable_header", "glue_numbers", "glue_frame", "glue_key",
+    "COLUMN_PX", "COLUMN_WIDTH", "MIN_TEXT_PX", "figsize", "DROPOUT_STYLES", "DropoutStyle", "dropout_style",
+    "SMOKE_RUN", "seed_count", "provenance_lines", "glue_provenance", "number", "set_alt", "alt_text",
     "plot_ib_curve", "plot_ib_frame", "plot_stochastic_advantage", "plot_kl_priors", "plot_tc_check",
     "plot_dropout_bound", "plot_dropout_density",
     "METHOD_LABELS", "METHOD_STYLES", "plot_training_curves", "width_table", "plot_error_vs_width",

@@ -15,10 +15,14 @@ import numpy as np
 from matplotlib.lines import Line2D
 
 from ibcore.cache import decode_array
-from ibcore.plots.style import SMALLEST, add_provenance, result_provenance, use_style
+from ibcore.plots.style import (COLUMN_WIDTH, DROPOUT_STYLES, SMALLEST, add_provenance, figsize, provenance_lines,
+                                result_provenance, set_alt, use_style)
 
 _BOX_COLOUR = "cyan"
-#: Font size of the KL-map frames, which are wide (11 in): 12 pt stays ≥ 10 px when the page scales them to the column.
+#: The ink baseline's colour: brown, which no kind of dropout uses (the KL map is Information Dropout's blue).
+_INK_COLOUR = "#a0522d"
+#: Font size of the KL-map frames: 12 pt, 13 px at display size, so that it stays ≥ 11 px where a
+#: narrower window scales the frame down.
 _FRAME_FONT = "medium"
 
 
@@ -53,6 +57,16 @@ def _layer_indices(layers: int | Sequence[int] | None, n_layers: int) -> list[in
     return indices
 
 
+#: At most this many panels side by side in a KL-map frame: images in pairs when a network has few layers.
+_MAX_COLUMNS = 6
+
+
+def _examples_per_row(n_examples: int, n_columns: int) -> int:
+    """How many (image + maps) groups share a row: the most that divide the examples and fit."""
+    return max([k for k in range(1, n_examples + 1) if n_examples % k == 0 and k * n_columns <= _MAX_COLUMNS]
+               or [1])
+
+
 def plot_kl_maps(result: Mapping, beta: float, layers: int | Sequence[int] | None = None, *,
                  scale: str = "log", quantile: float = 0.995) -> plt.Figure:
     """Fig. 2 for one β: each example test image and the KL maps of its dropout layers.
@@ -66,7 +80,10 @@ def plot_kl_maps(result: Mapping, beta: float, layers: int | Sequence[int] | Non
     so frames of a β slider compare. ``scale="log"`` (default) is linear below
     vmax/1000 and logarithmic above: the maps of β = 0 are ~100× those of β ≥ 0.25,
     and on a linear shared scale the structure of the latter would be black;
-    ``scale="linear"`` gives the plain linear scale.
+    ``scale="linear"`` gives the plain linear scale. The figure is as wide as the text column;
+    with few layers (Occluded CIFAR's two) two images share a row. Its alt text
+    (:func:`~ibcore.plots.style.alt_text`) says what it shows and, where the result measured it,
+    how much of each layer's KL falls on the digit.
     """
     if scale not in ("log", "linear"):
         raise ValueError(f"scale must be 'log' or 'linear', got {scale!r}")
@@ -77,18 +94,27 @@ def plot_kl_maps(result: Mapping, beta: float, layers: int | Sequence[int] | Non
     chosen = _layer_indices(layers, len(row["maps"]))
     images = decode_array(result["examples"]["images"])
     boxes = result["examples"]["boxes"]
-    size = images.shape[-1]
-    n = len(images)
-    fig = plt.figure(figsize=(2.2 * (1 + len(chosen)), 2.2 * n + 1.5))
-    grid = fig.add_gridspec(n + 1, 1 + len(chosen), height_ratios=[1] * n + [0.07], hspace=0.12, wspace=0.08)
+    size = images.shape[1]
+    n, group = len(images), 1 + len(chosen)
+    per_row = _examples_per_row(n, group)
+    n_rows = n // per_row
+    panel = COLUMN_WIDTH / (per_row * group)
+    fig = plt.figure(figsize=(COLUMN_WIDTH, panel * n_rows + 2.0))
+    grid = fig.add_gridspec(n_rows + 1, per_row * group, height_ratios=[1] * n_rows + [0.07],
+                            hspace=0.12, wspace=0.08)
     cmap = matplotlib.colormaps["magma"]
-    panels = []
-    for i, (image, box) in enumerate(zip(images, boxes)):
-        ax = fig.add_subplot(grid[i, 0])
+    panels, titled = [], set()
+
+    def axes_of(i: int, column: int) -> plt.Axes:
+        ax = fig.add_subplot(grid[i // per_row, (i % per_row) * group + column])
         panels.append(ax)
+        return ax
+
+    for i, (image, box) in enumerate(zip(images, boxes)):
+        ax = axes_of(i, 0)
         ax.imshow(image, cmap="gray", vmin=0, vmax=1, extent=(0, size, size, 0))
         _box(ax, box)
-        if i == 0:
+        if i < per_row:
             ax.set_title("input (digit box)", fontsize=_FRAME_FONT)
     for j, layer in enumerate(chosen, start=1):
         maps = decode_array(row["maps"][layer])
@@ -99,28 +125,43 @@ def plot_kl_maps(result: Mapping, beta: float, layers: int | Sequence[int] | Non
         left = 0.5 - size / h / 2  # cell i spans its receptive-field centre 0.5 + i·jump ± jump/2
         extent = (left, left + size, left + size, left)
         for i in range(n):
-            ax = fig.add_subplot(grid[i, j])
-            panels.append(ax)
+            ax = axes_of(i, j)
             shown = ax.imshow(maps[i], cmap=cmap, norm=norm, extent=extent, interpolation="nearest")
             _box(ax, boxes[i])
             ax.set(xlim=extent[:2], ylim=extent[2:])
-            if i == 0:
+            if i < per_row:
                 ax.set_title(f"layer {layer + 1}: {h}×{h}", fontsize=_FRAME_FONT)
-        cax = fig.add_subplot(grid[n, j].subgridspec(1, 3, width_ratios=[0.08, 0.84, 0.08])[0, 1])
-        bar = fig.colorbar(shown, cax=cax, orientation="horizontal",
-                           extend="max" if maps.max() > vmax else "neither", ticks=_ticks(vmax, scale))
-        bar.ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{float(f'{v:.2g}'):g}"))
-        bar.ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
-        bar.set_label("KL (nats per location)", fontsize=_FRAME_FONT)
-        bar.ax.tick_params(labelsize=_FRAME_FONT)
+        for k in range(per_row):  # a colour bar under each map column
+            cax = fig.add_subplot(grid[n_rows, k * group + j].subgridspec(1, 3, width_ratios=[0.1, 0.8, 0.1])[0, 1])
+            bar = fig.colorbar(shown, cax=cax, orientation="horizontal",
+                               extend="max" if maps.max() > vmax else "neither", ticks=_ticks(vmax, scale))
+            bar.ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{float(f'{v:.2g}'):g}"))
+            bar.ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+            bar.set_label("KL per location\n(nats)", fontsize=_FRAME_FONT)
+            bar.ax.tick_params(labelsize=_FRAME_FONT)
     for ax in panels:
         ax.set_xticks([]), ax.set_yticks([])
         ax.grid(False)
     height = fig.get_figheight()
     fig.suptitle(f"β = {beta:g} · test error {100 * row['test_error']:.1f} % · one colour scale per layer "
                  f"for all β ({scale})", fontsize=_FRAME_FONT, y=1 - 0.12 / height, va="top")
-    fig.subplots_adjust(left=0.02, right=0.98, top=1 - 0.75 / height, bottom=0.8 / height)
-    return add_provenance(fig, result_provenance(result), fontsize=_FRAME_FONT)
+    add_provenance(fig, result_provenance(result), fontsize=_FRAME_FONT, wrap=True)
+    fig.subplots_adjust(left=0.01, right=0.99, top=1 - 0.75 / height,
+                        bottom=(0.75 + 0.22 * provenance_lines(fig)) / height)
+    return set_alt(fig, _kl_maps_alt(row, beta, chosen, n))
+
+
+def _kl_maps_alt(row: Mapping, beta: float, chosen: Sequence[int], n: int) -> str:
+    """What a KL-map frame shows, in words, with the KL mass on the digit per layer where measured."""
+    layers = ", ".join(str(k + 1) for k in chosen)
+    text = (f"β = {beta:g}, test error {100 * row['test_error']:.1f} %: {n} test images, each beside the KL "
+            f"map of dropout layer{'s' if len(chosen) > 1 else ''} {layers} (brighter cells let more "
+            "information through; the digit's box in cyan).")
+    scores = row.get("localisation")
+    if scores and all(k < len(scores) and scores[k].get("mass_ratio") is not None for k in chosen):
+        ratios = ", ".join(f"{scores[k]['mass_ratio']:.1f}" for k in chosen)
+        text += f" Share of the KL in the digit's box over the box's share of the map, per layer: {ratios} (1 = chance)."
+    return text
 
 
 def _scores(rows: Sequence[Mapping], key: str, layer: int) -> list[dict] | None:
@@ -142,7 +183,7 @@ def plot_localisation(result: Mapping) -> plt.Figure:
 
     Top row: images whose KL-map argmax lies inside the digit box (%, ties counted
     fractionally); bottom row: share of the map's mass in the box ÷ share of the cells
-    in the box (1 = chance). Beside the KL map (blue): the ink baseline (orange, the
+    in the box (1 = chance). Beside the KL map (blue): the ink baseline (brown, the
     input's own brightness pooled to the same grid; ``ink_localisation`` of the rows or
     of the result) and chance (grey). Dashed: the same with the cells within the
     border margin left out. Older results without ink or margin scores plot what they have.
@@ -155,13 +196,13 @@ def plot_localisation(result: Mapping) -> plt.Figure:
     use_style()
     betas = [r["beta"] for r in rows]
     n_layers = len(rows[0]["localisation"])
-    fig, axes = plt.subplots(2, n_layers, figsize=(2.6 * n_layers + 0.9, 6.6), sharex=True, sharey="row",
-                             squeeze=False)
+    fig, axes = plt.subplots(2, n_layers, figsize=figsize(6.6), sharex=True, sharey="row", squeeze=False)
     margin = rows[0]["localisation"][0].get("margin")
     border = f"border excluded ({margin:g} px)" if margin is not None else "border excluded"
+    kl, ink = DROPOUT_STYLES["information"].colour, _INK_COLOUR
     styles = {  # label: (source key, colour, line style, marker)
-        "KL map": ("localisation", "C0", "-", "o"), f"KL map, {border}": ("localisation", "C0", "--", "s"),
-        "ink baseline": ("ink_localisation", "C1", "-", None), f"ink, {border}": ("ink_localisation", "C1", "--", None),
+        "KL map": ("localisation", kl, "-", "o"), f"KL map, {border}": ("localisation", kl, "--", "s"),
+        "ink baseline": ("ink_localisation", ink, "-", "^"), f"ink, {border}": ("ink_localisation", ink, "--", "v"),
         "chance": ("localisation", "0.4", ":", None), f"chance, {border}": ("localisation", "0.4", "-.", None),
     }
     drawn: dict[str, Line2D] = {}
@@ -201,10 +242,11 @@ def plot_localisation(result: Mapping) -> plt.Figure:
 
 def plot_cluttered_samples(x, labels, boxes, titles: Sequence[str] | None = None) -> plt.Figure:
     """Input images [N, C, H, W] (grey or RGB, in [0, 1]) with each digit's box in red, titled by
-    ``titles`` or "label <label>" (Cluttered MNIST; Occluded CIFAR with the digit as the box)."""
+    ``titles`` or "label <label>" (Cluttered MNIST; Occluded CIFAR with the digit as the box), in one row
+    as wide as the text column."""
     use_style()
     titles = [f"label {label}" for label in labels.tolist()] if titles is None else list(titles)
-    fig, axes = plt.subplots(1, len(x), figsize=(1.8 * len(x), 2.1), squeeze=False)
+    fig, axes = plt.subplots(1, len(x), figsize=figsize(COLUMN_WIDTH / len(x) + 0.45), squeeze=False)
     for ax, image, title, (x0, y0, x1, y1) in zip(axes[0], x, titles, boxes.tolist()):
         if image.shape[0] == 3:
             ax.imshow(image.permute(1, 2, 0).clamp(0, 1))

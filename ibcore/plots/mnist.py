@@ -7,48 +7,53 @@ from typing import Mapping
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
-import seaborn as sns
 
-from ibcore.plots.style import PALETTE, SMALLEST, add_provenance, provenance, result_provenance, use_style
+from ibcore.plots.style import (DROPOUT_STYLES, SMALLEST, add_provenance, dropout_style, figsize, provenance,
+                                result_provenance, seed_count, use_style)
 
-METHOD_LABELS = {"none": "no dropout", "binary": "binary dropout", "lognormal": "log-normal (fixed α)",
-                 "information": "Information Dropout"}
-#: (colour, marker) per method: distinct in colour and in shape.
-METHOD_STYLES = {"none": ("0.45", "s"), "binary": ("#de8f05", "v"), "lognormal": ("#029e73", "^"),
-                 "information": ("#0173b2", "o")}
+_KINDS = ("none", "binary", "lognormal", "information")
+#: The MNIST chapters' kinds of dropout, labelled and styled from the book's one palette
+#: (:data:`~ibcore.plots.style.DROPOUT_STYLES`).
+METHOD_LABELS = {kind: DROPOUT_STYLES[kind].label for kind in _KINDS}
+#: (colour, marker) per method, from :data:`~ibcore.plots.style.DROPOUT_STYLES`.
+METHOD_STYLES = {kind: (DROPOUT_STYLES[kind].colour, DROPOUT_STYLES[kind].marker) for kind in _KINDS}
 
 
 def plot_training_curves(result: dict) -> plt.Figure:
-    """Test error and KL term per epoch, one colour per dropout kind (``mnist-mlp``-style results).
+    """Test error and KL term per epoch, one style per dropout kind (``mnist-mlp``-style results; the
+    paper's Fig. 3a at one width, as training curves).
 
     ``result["rows"]`` holds one trained model each, with ``dropout``, ``hidden``
     and ``history`` (per-epoch ``test_error`` and ``lz``). Seeds of the same
-    dropout kind and widths are drawn as thin lines around their mean.
-    The right panel shows the KL term as nats per training image, N_train · Lz.
+    dropout kind and widths are drawn as thin lines around their mean; kinds differ in colour,
+    marker and line style, so that lines that overlap (no dropout and Information Dropout) stay
+    apart. The right panel shows the KL term as nats per training image, N_train · Lz.
     """
     rows = result.get("rows") or []
     if not rows:
         raise ValueError("result has no rows to plot")
     use_style()
     n_train = result["data"]["n_train"]
-    several_widths = len({tuple(row["hidden"]) for row in rows}) > 1
-    groups: dict[str, list[dict]] = {}
+    widths = sorted({tuple(row["hidden"]) for row in rows})
+    groups: dict[tuple[str, tuple], list[dict]] = {}
     for row in rows:
-        label = row["dropout"] + (f" {'×'.join(map(str, row['hidden']))}" if several_widths else "")
-        groups.setdefault(label, []).append(row)
+        groups.setdefault((row["dropout"], tuple(row["hidden"])), []).append(row)
 
-    fig, (ax_err, ax_kl) = plt.subplots(1, 2, figsize=(9, 3.6))
-    colours = sns.color_palette(PALETTE, len(groups))
-    for colour, (label, members) in zip(colours, groups.items()):
+    fig, (ax_err, ax_kl) = plt.subplots(1, 2, figsize=figsize(4.0))
+    for (kind, hidden), members in groups.items():
+        style = dropout_style(kind).kwargs()
+        if len(widths) > 1:  # one shade per width, the widest darkest
+            style.update(label=f"{style['label']} {'×'.join(map(str, hidden))}",
+                         alpha=0.35 + 0.65 * widths.index(hidden) / (len(widths) - 1))
         errors = [[100 * e for e in row["history"]["test_error"]] for row in members]
         kls = [[n_train * v for v in row["history"]["lz"]] for row in members]
-        _plot_runs(ax_err, errors, colour, label)
+        _plot_runs(ax_err, errors, style)
         if any(any(curve) for curve in kls):  # binary/no dropout have no KL term
-            _plot_runs(ax_kl, kls, colour, label)
+            _plot_runs(ax_kl, kls, style)
     ax_err.set(xlabel="epoch", ylabel="test error (%)", title="test error (noise off)")
     ax_kl.set(xlabel="epoch", ylabel="N_train · Lz (nats / image)",
               title="KL term, a bound on the information in z")
-    ax_err.legend(title="dropout", fontsize=SMALLEST)
+    ax_err.legend(fontsize=SMALLEST)
     if ax_kl.lines:
         ax_kl.legend(fontsize=SMALLEST)
     else:
@@ -56,21 +61,21 @@ def plot_training_curves(result: dict) -> plt.Figure:
     for ax in (ax_err, ax_kl):
         ax.xaxis.get_major_locator().set_params(integer=True)
     epochs = max(row["epochs"] for row in rows)
-    add_provenance(fig, provenance(result["profile"], epochs=epochs, n_train=n_train,
+    add_provenance(fig, provenance(result["profile"], epochs=epochs, n_train=n_train, seeds=seed_count(result),
                                    dataset=result["data"]["dataset"]))
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig
 
 
-def _plot_runs(ax: plt.Axes, curves: list[list[float]], colour, label: str) -> None:
+def _plot_runs(ax: plt.Axes, curves: list[list[float]], style: dict) -> None:
     """The mean of per-epoch curves (one per seed) as a line with markers, each seed thin behind it."""
     n_epochs = min(map(len, curves))
     epochs = range(1, n_epochs + 1)
     mean = [sum(curve[i] for curve in curves) / len(curves) for i in range(n_epochs)]
-    ax.plot(epochs, mean, color=colour, marker="o", markersize=3, label=label)
+    ax.plot(epochs, mean, markersize=6, lw=1.8, **style)
     if len(curves) > 1:
         for curve in curves:
-            ax.plot(epochs, curve[:n_epochs], color=colour, linewidth=0.6, alpha=0.5)
+            ax.plot(epochs, curve[:n_epochs], color=style["color"], linewidth=0.6, alpha=0.4)
 
 
 def width_table(result: Mapping) -> "pd.DataFrame":
@@ -87,18 +92,18 @@ def width_table(result: Mapping) -> "pd.DataFrame":
 def plot_error_vs_width(result: Mapping, ax: plt.Axes | None = None) -> plt.Figure:
     """Fig. 3a: test error (%) vs hidden width, log-x, one line per dropout method.
 
-    Lines are the mean over seeds; the band spans the lowest to the highest seed.
+    Lines are the mean over seeds; the band spans the lowest to the highest seed. Each method keeps
+    its colour, marker and line style of :data:`~ibcore.plots.style.DROPOUT_STYLES`.
     """
     if not result.get("rows"):
         raise ValueError("the result has no rows to plot")
     use_style()
-    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.4, 4.2))
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=figsize(4.4))
     table = width_table(result).reset_index()
-    palette = sns.color_palette(PALETTE)
-    for i, (method, part) in enumerate(table.groupby("dropout", sort=False)):
-        colour, marker = METHOD_STYLES.get(method, (palette[i % len(palette)], "o"))
-        ax.plot(part["width"], part["mean"], marker=marker, color=colour, label=METHOD_LABELS.get(method, method))
-        ax.fill_between(part["width"], part["min"], part["max"], color=colour, alpha=0.2, lw=0)
+    for method, part in table.groupby("dropout", sort=False):
+        style = dropout_style(method).kwargs()
+        ax.plot(part["width"], part["mean"], markersize=7, lw=1.8, **style)
+        ax.fill_between(part["width"], part["min"], part["max"], color=style["color"], alpha=0.15, lw=0)
     ax.set(xscale="log", yscale="log", xlabel="hidden units per layer (3 layers)",
            ylabel="test error (%)", title=f"MNIST error vs width ({int(table['count'].max())} seeds, band = range)")
     widths = sorted(table["width"].unique())
@@ -132,7 +137,7 @@ def plot_activation_priors(result: Mapping) -> plt.Figure:
     """
     rows = {r["activation"]: r for r in result["rows"]}
     use_style()
-    fig, axes = plt.subplots(1, len(rows), figsize=(5.2 * len(rows), 3.8), squeeze=False)
+    fig, axes = plt.subplots(1, len(rows), figsize=figsize(4.0), squeeze=False)
     for ax, (activation, row) in zip(axes[0], rows.items()):
         edges, centres, density = _density(row["histogram"])
         ax.stairs(density, edges, fill=True, alpha=0.5, label="empirical p(log z), z > 0")

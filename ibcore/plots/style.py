@@ -1,21 +1,69 @@
-"""The book's one plotting style and the provenance line every result figure carries."""
+"""The book's one plotting style: sizes that fit the text column, one palette per kind of dropout,
+the provenance line every result figure carries, the one rounding rule and the one table style."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Mapping
 
 import matplotlib.pyplot as plt
 import seaborn as sns
 
 PALETTE = "colorblind"
-#: The smallest font size a figure uses: 10 pt, ≥ 10 px at the book's 80 dpi.
+#: The smallest font size a figure uses: 10 pt, 11.1 px at the book's 80 dpi (see :data:`MIN_TEXT_PX`).
 SMALLEST = "small"
-
 
 #: The book's display resolution: a figure of w inches is w × DPI CSS pixels wide on the page.
 DPI = 80
 #: Pixels per display pixel of the book's PNGs (inline figures and slider frames): 2 keeps
 #: figures sharp on high-density screens.
 PIXEL_RATIO = 2
+#: The text column of the built book in CSS pixels: sphinx-book-theme 1.3's ``article.bd-article``
+#: is 848 px wide in a 1400 px window, less 2 × 32 px of padding (measured in Chromium; 790 px at 1920).
+COLUMN_PX = 784
+#: A figure's width in inches: the text column at :data:`DPI`, so that a figure is shown at its own
+#: size (not scaled down) and its text keeps the size it was drawn at.
+COLUMN_WIDTH = COLUMN_PX / DPI
+#: No text of a figure is smaller than this at display size (CSS pixels).
+MIN_TEXT_PX = 11
+
+
+def figsize(height: float) -> tuple[float, float]:
+    """(width, height) in inches of a figure as wide as the text column."""
+    return (COLUMN_WIDTH, height)
+
+
+@dataclass(frozen=True)
+class DropoutStyle:
+    """How one kind of dropout looks in every figure of the book: told apart by colour, marker
+    and line style (a hollow marker for the baseline), so that overlapping lines stay readable."""
+
+    label: str
+    colour: str
+    marker: str
+    linestyle: str = "-"
+    filled: bool = True
+
+    def kwargs(self) -> dict:
+        """Keyword arguments for ``Axes.plot`` / ``errorbar``."""
+        return dict(color=self.colour, marker=self.marker, linestyle=self.linestyle, label=self.label,
+                    markerfacecolor=self.colour if self.filled else "white", markeredgecolor=self.colour)
+
+
+#: THE palette of the book, one style per kind of dropout (colour-blind safe colours of seaborn's
+#: "colorblind"); every figure that draws a kind of dropout reads it here.
+DROPOUT_STYLES: dict[str, DropoutStyle] = {
+    "none": DropoutStyle("no dropout", "#4d4d4d", "s", "--", filled=False),
+    "binary": DropoutStyle("binary dropout", "#de8f05", "v", "-."),
+    "lognormal": DropoutStyle("log-normal (fixed α)", "#029e73", "^", ":"),
+    "information": DropoutStyle("Information Dropout", "#0173b2", "o", "-"),
+    "gaussian": DropoutStyle("Gaussian dropout", "#d55e00", "D", "-"),
+    "variational": DropoutStyle("variational bottleneck", "#cc78bc", "P", "--"),
+}
+
+
+def dropout_style(kind: str) -> DropoutStyle:
+    """The style of a kind of dropout (:data:`DROPOUT_STYLES`); a kind the book does not know is grey."""
+    return DROPOUT_STYLES.get(kind, DropoutStyle(kind, "0.3", "x", "-"))
 
 
 def use_style() -> None:
@@ -40,12 +88,20 @@ def _use_retina_inline_figures() -> None:
         set_matplotlib_formats("retina")
 
 
+#: What a figure or table of the ``quick`` profile says it is: a pipeline check, never evidence.
+SMOKE_RUN = "untrained smoke run"
+
+
 def provenance(profile: str, *, epochs: int | None = None, n_train: int | None = None,
-               dataset: str | None = None) -> str:
-    """One line saying where a figure's numbers come from (profile, epochs, data size)."""
-    parts = [f"{profile} profile"]
+               dataset: str | None = None, seeds: int | None = None) -> str:
+    """One line saying where a figure's numbers come from: profile, epochs, seeds and data size,
+    e.g. "cpu profile · 15 epochs · 2 seeds · 22,699 MNIST train images"; a ``quick`` run says
+    first that it is an untrained smoke run."""
+    parts = [f"{SMOKE_RUN} ({profile} profile)" if profile == "quick" else f"{profile} profile"]
     if epochs is not None:
         parts.append(f"{epochs} epoch{'s' if epochs != 1 else ''}")
+    if seeds is not None:
+        parts.append(f"{seeds} seed{'s' if seeds != 1 else ''}")
     if n_train is not None:
         parts.append(f"{n_train:,} {dataset + ' ' if dataset else ''}train images")
     elif dataset:
@@ -53,17 +109,48 @@ def provenance(profile: str, *, epochs: int | None = None, n_train: int | None =
     return " · ".join(parts)
 
 
-def add_provenance(fig: plt.Figure, text: str, *, fontsize: str | float = SMALLEST) -> plt.Figure:
-    """Write the provenance line in the figure's bottom-left corner."""
-    fig.text(0.01, 0.005, text, fontsize=fontsize, color="0.35", ha="left", va="bottom")
+def add_provenance(fig: plt.Figure, text: str, *, fontsize: str | float = SMALLEST, wrap: bool = False) -> plt.Figure:
+    """Write the provenance line in the figure's bottom-left corner. With ``wrap``, a line wider than
+    the figure is broken at its " · " separators (a slider frame is saved as drawn, so a line that
+    ran past the edge would be cut off there); :func:`provenance_lines` says how many lines it took."""
+    artist = fig.text(0.01, 0.005, text, fontsize=fontsize, color="0.35", ha="left", va="bottom")
+    if not wrap:
+        return fig
+    lines, room = [], 0.97 * fig.bbox.width
+    for part in text.split(" · "):
+        artist.set_text(f"{lines[-1]} · {part}" if lines else part)
+        if lines and _width_px(fig, artist) <= room:
+            lines[-1] += f" · {part}"
+        else:
+            lines.append(part)
+    artist.set_text(" ·\n".join(lines))
     return fig
 
 
+def _width_px(fig: plt.Figure, artist) -> float:
+    return artist.get_window_extent(fig.canvas.get_renderer()).width
+
+
+def provenance_lines(fig: plt.Figure) -> int:
+    """How many lines the provenance line of :func:`add_provenance` took (0 if there is none)."""
+    texts = [t for t in fig.texts if t.get_position() == (0.01, 0.005)]
+    return texts[-1].get_text().count("\n") + 1 if texts else 0
+
+
+def seed_count(result: Mapping) -> int | None:
+    """How many seeds a result averages over: its rows' distinct ``seed``, else its config's."""
+    seeds = {row["seed"] for row in result.get("rows") or [] if "seed" in row}
+    if seeds:
+        return len(seeds)
+    config = result.get("config") or {}
+    return len(config["seeds"]) if "seeds" in config else (1 if "seed" in config else None)
+
+
 def result_provenance(result: Mapping) -> str:
-    """The provenance line of an experiment result: profile, epochs, train and test size, and, when
-    the result records its ``provenance`` (device, commit), where it ran: "… · cpu · commit abc1234"."""
+    """The provenance line of an experiment result: profile, epochs, seeds, train and test size, and,
+    when the result records its ``provenance`` (device, commit), where it ran: "… · cpu · commit abc1234"."""
     data = result["data"]
-    text = provenance(result["profile"], epochs=result["config"].get("epochs"),
+    text = provenance(result["profile"], epochs=result["config"].get("epochs"), seeds=seed_count(result),
                       n_train=data.get("n_train"), dataset=data.get("dataset"))
     text += f" · {data['n_test']:,} test" if "n_test" in data else ""
     run = result.get("provenance") or {}
@@ -72,6 +159,50 @@ def result_provenance(result: Mapping) -> str:
     if run.get("commit"):
         text += f" · commit {str(run['commit'])[:7]}"
     return text
+
+
+def glue_provenance(key: str, result: Mapping) -> str:
+    """Glue a result's provenance line as text under ``key`` (a caption or the prose shows it with
+    ``{glue:text}`key```) and return it; outside a myst-nb build it is only returned."""
+    text = result_provenance(result)
+    try:
+        from myst_nb import glue
+    except ImportError:
+        return text
+    glue(key, text, display=False)
+    return text
+
+
+def number(value: float, decimals: int = 1) -> str:
+    """The book's one rounding rule for a number in text: the raw value rounded once to ``decimals``
+    (Python's ``format``, which ``{glue:text}`key:.1f``` also applies), with a true minus sign.
+    Round the raw value, never a rounded table: 12.4537 → "12.5", while 12.45 → "12.4"."""
+    return format(float(value), f".{decimals}f").replace("-", "−")
+
+
+#: The attribute under which :func:`set_alt` keeps a figure's alt text.
+_ALT = "ibcore_alt_text"
+
+
+def set_alt(fig: plt.Figure, text: str) -> plt.Figure:
+    """Give a figure the text a screen reader says for it (slider frames use it as the image's alt)."""
+    setattr(fig, _ALT, text)
+    return fig
+
+
+def alt_text(fig: plt.Figure) -> str:
+    """The alt text of a figure: the one :func:`set_alt` gave it, else what its titles and axis labels
+    say ("<title>: <y label> against <x label>; …")."""
+    given = getattr(fig, _ALT, "")
+    if given:
+        return given
+    parts = [fig._suptitle.get_text()] if getattr(fig, "_suptitle", None) is not None else []
+    for ax in fig.axes:
+        axes = " against ".join(label for label in (ax.get_ylabel(), ax.get_xlabel()) if label)
+        described = ": ".join(text for text in (ax.get_title(), axes) if text)
+        if described and described not in parts:
+            parts.append(described)
+    return "; ".join(part for part in parts if part) or "figure"
 
 
 #: Readable headers, with units, for the column names that results and tables use in code.
@@ -84,7 +215,7 @@ HEADERS = {
     "test_elbo": "test ELBO (nats)", "test_reconstruction": "reconstruction (nats)", "test_kl": "KL (nats)",
     "active_units": "active units", "bottleneck": "bottleneck",
     "test_nelbo_bpd": "test −ELBO (bits/dim)", "test_nll_bpd": "−log p(x|z) (bits/dim)",
-    "test_kl_bpd": "VAE KL (bits/dim)", "train_bottleneck_kl": "Σ_j KL_j (nats, train)",
+    "test_kl_bpd": "VAE KL (bits/dim)", "train_bottleneck_kl": "Σⱼ KLⱼ (nats, train)",
     "min_kl": "min KL (nats)", "i_xz": "I(x; z) (nats)", "tc": "TC(z) (nats)", "i_plus_tc": "I + TC (nats)",
     "gap": "min KL − (I + TC) (nats)", "max_marginal_gap": "max |q_i − p(z_i)|",
     "mean": "mean", "std": "sd", "min": "min", "max": "max", "count": "seeds",
@@ -92,10 +223,14 @@ HEADERS = {
 
 
 def readable_header(name: object) -> object:
-    """The header a table shows for a column named in code: ``HEADERS``, else underscores as spaces."""
+    """The header a table shows for a column named in code: :data:`HEADERS`, else a snake_case name
+    with its underscores as spaces. A name that is already text (spaces, dots, symbols:
+    "−H − kl.log_uniform(α, 0.7)", or a header of :data:`HEADERS`) is shown as written."""
     if not isinstance(name, str):
         return name
-    return HEADERS.get(name, name.replace("_", " "))
+    if name in HEADERS:
+        return HEADERS[name]
+    return name.replace("_", " ") if name.replace("_", "").isalnum() else name
 
 
 def table(frame, *, caption: str | None = None, precision: int = 2, index: bool = False,

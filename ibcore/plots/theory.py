@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 
-from ibcore.plots.style import SMALLEST, use_style
+from ibcore.plots.style import DROPOUT_STYLES, SMALLEST, figsize, use_style
 
 
 def plot_ib_curve(solutions: Sequence, *, exact: tuple[np.ndarray, np.ndarray] | None = None,
@@ -19,7 +19,7 @@ def plot_ib_curve(solutions: Sequence, *, exact: tuple[np.ndarray, np.ndarray] |
     ``(i_xz, i_zy)`` arrays drawn as a line; ``current``: one solution to circle.
     """
     use_style()
-    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(5, 3.6))
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=figsize(4.0))
     if exact is not None:
         ax.plot(*exact, color="0.6", lw=1.5, label="exact curve", zorder=1)
     pts = ax.scatter([s.i_xz for s in solutions], [s.i_zy for s in solutions], c=[s.beta for s in solutions],
@@ -38,7 +38,7 @@ def plot_ib_frame(solution, solutions: Sequence, *,
                   exact: tuple[np.ndarray, np.ndarray] | None = None) -> plt.Figure:
     """One slider frame: the encoder p(z|x) at one β (heat map) beside its position on the curve."""
     use_style()
-    fig, (ax_enc, ax_curve) = plt.subplots(1, 2, figsize=(9, 3.6), gridspec_kw={"width_ratios": [1, 1.4]})
+    fig, (ax_enc, ax_curve) = plt.subplots(1, 2, figsize=figsize(4.0), gridspec_kw={"width_ratios": [1, 1.4]})
     sns.heatmap(solution.encoder, ax=ax_enc, vmin=0, vmax=1, cmap="mako", annot=True, fmt=".2f",
                 cbar=False, annot_kws={"size": 10})
     ax_enc.set(xlabel="z", ylabel="x", title=f"encoder p(z|x), β = {solution.beta:.3g}")
@@ -56,7 +56,7 @@ def plot_stochastic_advantage(betas: Sequence[float], stochastic: Sequence[float
     where the stochastic encoder is predicted to win strictly (shaded).
     """
     use_style()
-    fig, (ax, ax_gap) = plt.subplots(1, 2, figsize=(9, 3.4))
+    fig, (ax, ax_gap) = plt.subplots(1, 2, figsize=figsize(3.8))
     ax.plot(betas, deterministic, label="best deterministic", lw=2)
     ax.plot(betas, stochastic, "--", label="iterative IB (stochastic)", lw=2)
     ax.set(xlabel="β", ylabel="L = H(Y|Z) + β I(X;Z) [nats]", title="IB Lagrangian at the optimum")
@@ -78,7 +78,7 @@ def plot_kl_priors(z_relu: np.ndarray, z_softplus: np.ndarray, alpha: float, *, 
     is drawn with the mean and variance of log z fitted to the samples.
     """
     use_style()
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
+    fig, axes = plt.subplots(1, 2, figsize=figsize(3.8))
     for ax, z, name in ((axes[0], z_relu, "ReLU"), (axes[1], z_softplus, "Softplus")):
         log_z = np.log(z[z > 0])
         lo, hi = np.quantile(log_z, [0.001, 0.999])
@@ -101,7 +101,7 @@ def plot_kl_priors(z_relu: np.ndarray, z_softplus: np.ndarray, alpha: float, *, 
 def plot_tc_check(rows: Sequence[Mapping[str, float]]) -> plt.Figure:
     """Prop. 1 / Prop. 4: min_q E_x KL(p(z|x) ‖ Π q_i) against I(x; z) + TC(z), one point per draw."""
     use_style()
-    fig, ax = plt.subplots(figsize=(4.4, 4))
+    fig, ax = plt.subplots(figsize=figsize(4.2))
     lhs = np.array([r["min_kl"] for r in rows])
     rhs = np.array([r["i_plus_tc"] for r in rows])
     lim = (0, 1.05 * max(lhs.max(), rhs.max()))
@@ -118,10 +118,12 @@ def plot_dropout_bound(scales: Sequence[float], curves: Mapping[str, Sequence[fl
                        title: str = "Rescaling the input X → aX") -> plt.Figure:
     """Mutual information (nats) against the input scale a; ``curves`` maps a label to one value per scale."""
     use_style()
-    fig, ax = plt.subplots(figsize=(6, 3.8))
+    fig, ax = plt.subplots(figsize=figsize(4.0))
     styles = ["-", "--", "-", "--"]
+    colours = [DROPOUT_STYLES["gaussian"].colour, "0.35"]  # Gaussian dropout in the book's palette, then grey
     for k, (label, values) in enumerate(curves.items()):
-        ax.plot(scales, values, styles[k % 4], lw=2, label=label, color=f"C{k // 2}")
+        ax.plot(scales, values, styles[k % 4], lw=2, label=label, color=colours[(k // 2) % 2], marker="os"[k % 2],
+                markersize=4)
     ax.set(xscale="log", xlabel="scale a of the input (X → aX)", ylabel="mutual information [nats]",
            title=title)
     ax.legend(fontsize=SMALLEST)
@@ -133,9 +135,9 @@ def plot_dropout_density(y: np.ndarray, density: np.ndarray, values: Sequence[fl
                          p: float, sigma: float, bound: float, mi: float) -> plt.Figure:
     """One slider frame: the density of Y = X·ε, ε ~ N(1, σ(p)²), with the bound (eq. 5) and I(X;Y)."""
     use_style()
-    fig, ax = plt.subplots(figsize=(6, 3.4))
-    ax.plot(y, density, lw=2, label="p(y)")
-    ax.vlines(values, 0, np.asarray(probs) * density.max(), color="C3", lw=3, label="atoms of X (height ∝ p)")
+    fig, ax = plt.subplots(figsize=figsize(3.6))
+    ax.plot(y, density, lw=2, label="p(y)", color=DROPOUT_STYLES["gaussian"].colour)
+    ax.vlines(values, 0, np.asarray(probs) * density.max(), color="0.25", lw=3, label="atoms of X (height ∝ p)")
     ax.set(xlabel="y", ylabel="density", ylim=(0, 1.1 * density.max()),
            title=f"p = {p:.2f}, σ = {sigma:.2f}: I(X;Y) = {mi:.3f} ≤ bound {bound:.3f} nats")
     ax.legend(fontsize=SMALLEST)
