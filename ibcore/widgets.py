@@ -4,7 +4,9 @@
 and switches between them in the browser. It links the slider to a stack of
 images with ``ipywidgets.jslink``, a link that runs in JavaScript, so the
 slider keeps working in the static HTML book where no kernel is running (the
-widget state, images included, is embedded in the page).
+widget state, images included, is embedded in the page). Every frame is an ``<img>`` with
+alt text (``ipywidgets.Image`` has none): what the frame's figure says it shows
+(:func:`ibcore.plots.style.alt_text`), or the ``alt`` given.
 
 :func:`live_beta_slider` recomputes the figure on each move; it needs a kernel.
 
@@ -16,6 +18,8 @@ Example::
 """
 from __future__ import annotations
 
+import base64
+import html
 import io
 import math
 import numbers
@@ -26,9 +30,12 @@ import ipywidgets
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-from ibcore.plots.style import DPI, PIXEL_RATIO
+from ibcore.plots.style import DPI, PIXEL_RATIO, alt_text
 
 Frame = Union[Figure, bytes]
+#: Alt text of the frames: one text per value (a mapping), a function of the value, or a template
+#: with ``{value}`` (the slider's readout) and ``{description}``.
+Alt = Union[None, str, Mapping[float, str], Callable[[float], str]]
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 #: Above this many bytes of PNG data a slider would push its page past ~1 MB.
@@ -36,7 +43,7 @@ PAGE_BUDGET_BYTES = 700_000
 
 
 def beta_slider(frames: Mapping[float, Frame], *, description: str = "β", readout_format: str = ".3g",
-                dpi: int = DPI, pixel_ratio: int = PIXEL_RATIO) -> ipywidgets.Widget:
+                dpi: int = DPI, pixel_ratio: int = PIXEL_RATIO, alt: Alt = None) -> ipywidgets.Widget:
     """A slider over precomputed frames that works without a kernel.
 
     Args:
@@ -49,15 +56,20 @@ def beta_slider(frames: Mapping[float, Frame], *, description: str = "β", reado
         pixel_ratio: frames are rendered at ``pixel_ratio × dpi`` and shown at the size of
             ``dpi``, sharp on high-density screens; their colours are reduced to a
             256-colour palette, which keeps a 2× frame about as light as an unreduced 1× one.
+        alt: each frame's alt text (see :data:`Alt`); by default a Figure's own
+            (:func:`ibcore.plots.style.alt_text`: the text :func:`~ibcore.plots.style.set_alt` gave it,
+            else its titles and axis labels), and for PNG bytes "<description> = <value>". The
+            value is always part of it ("β = 0.5: …"), so that each frame's text differs.
 
     Returns:
         A ``VBox`` of a ``SelectionSlider`` (values in increasing order) above a
-        ``Stack`` of ``Image`` widgets, linked in the browser by ``jslink``.
+        ``Stack`` of ``HTML`` widgets, each one ``<img>`` with its alt text, linked in the browser by ``jslink``.
 
     Raises:
         ValueError: no frames, a key that is not a finite number, two keys with
             the same label, a frame that is neither a Figure nor PNG bytes, a
-            ``dpi`` that is not positive or a ``pixel_ratio`` that is not an integer ≥ 1.
+            ``dpi`` that is not positive, a ``pixel_ratio`` that is not an integer ≥ 1, or an
+            alt text that is empty.
     """
     if not frames:
         raise ValueError("beta_slider needs at least one frame; got an empty mapping")
@@ -68,6 +80,7 @@ def beta_slider(frames: Mapping[float, Frame], *, description: str = "β", reado
     values = sorted(_check_value(key) for key in frames)
     labels = _labels(values, readout_format)
     by_value = {_check_value(key): frame for key, frame in frames.items()}
+    texts = [_alt(alt, by_value[value], value, label, description) for value, label in zip(values, labels)]
     rendered = [_to_png(by_value[value], dpi, pixel_ratio) for value in values]
     pngs = [png for png, _ in rendered]
     total = sum(len(png) for png in pngs)
@@ -77,12 +90,35 @@ def beta_slider(frames: Mapping[float, Frame], *, description: str = "β", reado
 
     slider = ipywidgets.SelectionSlider(options=labels, value=labels[0], description=description,
                                         continuous_update=True, readout=True)
-    images = [ipywidgets.Image(value=png, format="png", layout=ipywidgets.Layout(
-                  width=f"{width}px" if width else None, max_width="100%", height="auto"))
-              for png, width in rendered]
+    images = [ipywidgets.HTML(value=frame_html(png, text, width)) for (png, width), text in zip(rendered, texts)]
     stack = ipywidgets.Stack(images, selected_index=0)
     ipywidgets.jslink((slider, "index"), (stack, "selected_index"))
     return ipywidgets.VBox([slider, stack])
+
+
+def frame_html(png: bytes, alt: str, width: float | None = None) -> str:
+    """One slider frame as HTML: the PNG inline, its alt text, shown ``width`` CSS pixels wide (at most
+    the column's width; None: the PNG's own size)."""
+    size = f"width: {width}px; " if width else ""
+    return (f'<img src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}" '
+            f'alt="{html.escape(alt, quote=True)}" style="{size}max-width: 100%; height: auto;">')
+
+
+def _alt(alt: Alt, frame: Frame, value: float, label: str, description: str) -> str:
+    """The alt text of one frame: the ``alt`` argument's, else the figure's own; prefixed by the value."""
+    if isinstance(alt, str):
+        text = alt.format(value=label, description=description)
+    elif isinstance(alt, Mapping):
+        text = alt.get(value, "")
+    elif callable(alt):
+        text = alt(value)
+    else:
+        text = alt_text(frame) if isinstance(frame, Figure) else ""
+    text = str(text).strip()
+    if alt is not None and not text:
+        raise ValueError(f"the alt text of the frame at {description} = {label} is empty")
+    prefix = f"{description} = {label}"
+    return text if text.startswith(prefix) else f"{prefix}: {text}" if text else prefix
 
 
 def live_beta_slider(fn: Callable[[float], Figure], betas: Sequence[float], *,

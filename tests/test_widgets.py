@@ -1,8 +1,11 @@
 """ibcore.widgets: the β sliders (fast, no browser; tests/e2e drives them in Chromium)."""
 from __future__ import annotations
 
+import base64
+import html
 import io
 import math
+import re
 import struct
 
 import ipywidgets
@@ -13,6 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 from ipywidgets.embed import embed_data  # noqa: E402
 
+from ibcore.plots.style import set_alt  # noqa: E402
 from ibcore.widgets import PNG_SIGNATURE, beta_slider, live_beta_slider  # noqa: E402
 
 
@@ -44,6 +48,23 @@ def parts(box: ipywidgets.Widget) -> tuple[ipywidgets.SelectionSlider, ipywidget
     return slider, stack
 
 
+def frame_png(frame: ipywidgets.Widget) -> bytes:
+    """The PNG of one slider frame (an HTML widget holding one ``<img>`` with a data URI)."""
+    assert isinstance(frame, ipywidgets.HTML)
+    [data] = re.findall(r'src="data:image/png;base64,([^"]+)"', frame.value)
+    return base64.b64decode(data)
+
+
+def frame_alt(frame: ipywidgets.Widget) -> str:
+    [alt] = re.findall(r'alt="([^"]*)"', frame.value)
+    return html.unescape(alt)
+
+
+def frame_width(frame: ipywidgets.Widget) -> str | None:
+    found = re.search(r"[^-]width: ([\d.]+px)", frame.value)
+    return found.group(1) if found else None
+
+
 def test_slider_options_are_the_sorted_labels_and_images_follow_them() -> None:
     frames = {3.0: png("red"), 0.1: png("green"), 1: png("blue")}
     box = beta_slider(frames)
@@ -51,8 +72,7 @@ def test_slider_options_are_the_sorted_labels_and_images_follow_them() -> None:
     assert isinstance(box, ipywidgets.VBox)
     assert list(slider.options) == ["0.1", "1", "3"]
     assert slider.index == 0 and stack.selected_index == 0
-    assert [image.value for image in stack.children] == [frames[0.1], frames[1], frames[3.0]]
-    assert all(isinstance(image, ipywidgets.Image) and image.format == "png" for image in stack.children)
+    assert [frame_png(image) for image in stack.children] == [frames[0.1], frames[1], frames[3.0]]
 
 
 def test_description_and_readout_format_are_used() -> None:
@@ -64,7 +84,7 @@ def test_description_and_readout_format_are_used() -> None:
 def test_figures_are_rendered_at_the_given_dpi_and_closed() -> None:
     figs = {beta: figure(4.0, 3.0, f"β={beta}") for beta in (0.5, 1.0)}
     _, stack = parts(beta_slider(figs, dpi=50, pixel_ratio=1))
-    assert [png_size(image.value) for image in stack.children] == [(200, 150), (200, 150)]
+    assert [png_size(frame_png(image)) for image in stack.children] == [(200, 150), (200, 150)]
     open_numbers = set(plt.get_fignums())
     assert not any(fig.number in open_numbers for fig in figs.values()), "figures must be closed"
 
@@ -72,21 +92,49 @@ def test_figures_are_rendered_at_the_given_dpi_and_closed() -> None:
 def test_figures_are_rendered_at_twice_the_pixels_and_shown_at_the_display_size() -> None:
     _, stack = parts(beta_slider({0.5: figure(4.0, 3.0, "β=0.5")}, dpi=50))  # pixel_ratio 2 by default
     image = stack.children[0]
-    assert png_size(image.value) == (400, 300)
-    assert image.layout.width == "200.0px" and image.layout.max_width == "100%"
+    assert png_size(frame_png(image)) == (400, 300)
+    assert frame_width(image) == "200.0px" and "max-width: 100%" in image.value
 
 
 def test_frames_use_a_palette_of_at_most_256_colours() -> None:
     from PIL import Image
 
     _, stack = parts(beta_slider({0.5: figure(4.0, 3.0, "β=0.5")}))
-    assert Image.open(io.BytesIO(stack.children[0].value)).mode == "P"
+    assert Image.open(io.BytesIO(frame_png(stack.children[0]))).mode == "P"
 
 
 def test_png_frames_pass_through_with_their_own_size() -> None:
     frame = png("red")
     _, stack = parts(beta_slider({0.1: frame}))
-    assert stack.children[0].value == frame and stack.children[0].layout.width is None
+    assert frame_png(stack.children[0]) == frame and frame_width(stack.children[0]) is None
+
+
+def test_every_frame_has_alt_text_that_names_its_value_and_what_it_shows() -> None:
+    labelled = figure(title="KL maps")
+    labelled.axes[0].set(xlabel="x", ylabel="y")
+    titled = {0.1: labelled, 1.0: set_alt(figure(title="ignored"), "four test images and their maps")}
+    _, stack = parts(beta_slider(titled))
+    assert [frame_alt(f) for f in stack.children] == ["β = 0.1: KL maps: y against x",
+                                                      "β = 1: four test images and their maps"]
+    _, stack = parts(beta_slider({0.5: png("red")}, description="p"))
+    assert frame_alt(stack.children[0]) == "p = 0.5"  # PNG bytes: at least the value
+
+
+@pytest.mark.parametrize("alt, wanted", [
+    ("samples at {description} = {value}", ["p = 0.1: samples at p = 0.1", "p = 1: samples at p = 1"]),
+    ({0.1: "low", 1.0: "high"}, ["p = 0.1: low", "p = 1: high"]),
+    (lambda value: f"p = {value:g}: a frame", ["p = 0.1: a frame", "p = 1: a frame"]),
+])
+def test_alt_text_can_be_given_as_a_template_a_mapping_or_a_function(alt, wanted) -> None:
+    _, stack = parts(beta_slider({0.1: png("red"), 1.0: png("blue")}, description="p", alt=alt))
+    assert [frame_alt(f) for f in stack.children] == wanted
+
+
+def test_alt_text_is_escaped_and_never_empty() -> None:
+    _, stack = parts(beta_slider({0.1: png("red")}, alt='a "quoted" <b>text</b>'))
+    assert 'alt="β = 0.1: a &quot;quoted&quot; &lt;b&gt;text&lt;/b&gt;"' in stack.children[0].value
+    with pytest.raises(ValueError, match="alt text .* is empty"):
+        beta_slider({0.1: png("red"), 1.0: png("blue")}, alt={0.1: "only one"})
 
 
 def test_the_slider_index_is_linked_to_the_stack_in_the_embedded_state() -> None:
