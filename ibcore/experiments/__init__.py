@@ -20,7 +20,7 @@ from ibcore.experiments.cifar import beta_table, cifar_claims, filters_table
 from ibcore.experiments.cluttered import localisation_table
 from ibcore.experiments.occluded import occlusion_table
 from ibcore.experiments.pixelcnn import tradeoff_comparison
-from ibcore.experiments.papers import CLAIMS as PAPER_CLAIMS, paper_comparison
+from ibcore.experiments.papers import CLAIMS as PAPER_CLAIMS, paper_comparison, trained_regimes
 from ibcore.experiments.claims_html import claims_table, scorecard
 from ibcore.experiments.verdicts import VERDICTS
 from ibcore.experiments.mnist import PAPER_WIDTHS
@@ -30,6 +30,6 @@ __all__ = ["PROFILES", "REGISTRY", "RESULTS_DIR", "Config", "Experiment", "Trial
            "compute_trial", "get", "names", "register", "run", "sweep_trials", "RECIPE_KEYS",
            "SUMMARY_COLUMNS", "beta_used", "summary_table", "localisation_table", "filters_table", "beta_table",
            "cifar_claims", "occlusion_table", "tradeoff_comparison", "PAPER_CLAIMS", "paper_comparison",
-           "claims_table", "scorecard", "VERDICTS",
+           "claims_table", "scorecard", "trained_regimes", "VERDICTS",
            "PAPER_WIDTHS", "BETAS",
            "BINARIZE_THRESHOLD", "binarized_mnist"]

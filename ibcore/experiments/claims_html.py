@@ -108,9 +108,14 @@ def _cells(record, profiles: tuple[str, ...], exact: bool) -> str:
     for p in profiles:
         verdict, baseline = record[f"{p}: verdict"], record[f"{p}: baseline"]
         shown = baseline.split(" (")[0] if verdict == UNDERTRAINED else None
+        value, _, limit = baseline.partition(" (")
+        unit = value.rsplit(" ", 1)[-1]
+        limit = limit if unit == "%" else limit.replace(f" {unit}", "")  # the value line names the unit
+        seeds = record[f"{p}: seeds"]
+        detail = " · ".join(x for x in (limit.rstrip(")"), f"seeds: {seeds}" if seeds != "—" else "") if x)
         out += [f'<td style="{_CELL}">{escape(record[f"{p}: measured"])}</td>',
-                f'<td style="{_CELL} white-space: nowrap;">{escape(baseline)}<br>'
-                f'<span style="color: #57606a;">seeds: {escape(record[f"{p}: seeds"])}</span></td>',
+                f'<td style="{_CELL}">{escape(value)}<br><span style="color: #57606a; font-size: 0.9em;">'
+                f'{escape(detail)}</span></td>',
                 f'<td style="{_CELL}">{badge(verdict, shown, record[f"{p}: note"])}</td>']
     return "".join(out)
 
@@ -119,11 +124,14 @@ def render(claims: tuple[Claim, ...], profiles: tuple[str, ...] | None = None, *
            caption: str = "") -> ClaimsTable:
     """The claims table of ``claims`` (one row per part, grouped by paper) for ``profiles``
     (default: those with a committed result of one of the claims' experiments, else ``cpu``)."""
+    if all(c.exact is not None for c in claims):
+        profiles = ("exact",)  # no training: one column group, "computed when the page is built"
     profiles = profiles or committed_profiles(claims) or ("cpu",)
     frame = paper_comparison(profiles, claims)
-    head = "".join(f'<th colspan="3" style="{_CELL}">{p} profile</th>' for p in profiles)
-    sub = "".join(f'<th style="{_CELL}">measured</th><th style="{_CELL}">baseline</th>'
-                  f'<th style="{_CELL}">verdict</th>' for _ in profiles)
+    head = "".join(f'<th colspan="3" style="{_CELL}">{"computed when the page is built" if p == "exact" else p + " profile"}'
+                   f'</th>' for p in profiles)
+    sub = "".join(f'<th style="{_CELL} width: 24%;">measured</th><th style="{_CELL} width: 11%;">baseline</th>'
+                  f'<th style="{_CELL} width: 13%;">verdict</th>' for _ in profiles)
     columns, rows, paper = 3 + 3 * len(profiles), [], None
     for claim, (_, record) in zip(claims, frame.iterrows()):
         if claim.paper != paper:
@@ -136,8 +144,8 @@ def render(claims: tuple[Claim, ...], profiles: tuple[str, ...] | None = None, *
                     f'<td style="{_CELL}">{link(claim)}</td></tr>')
     classes = "ib-claims ib-scorecard" if wide else "ib-claims"
     html = (f'<table class="{classes}" style="border-collapse: collapse; font-size: 0.85em; width: 100%;">'
-            f'<thead><tr><th rowspan="2" style="{_CELL}">item</th><th rowspan="2" style="{_CELL}">the paper\'s '
-            f'claim</th>{head}<th rowspan="2" style="{_CELL}">chapter</th></tr><tr>{sub}</tr></thead>'
+            f'<thead><tr><th rowspan="2" style="{_CELL}">item</th><th rowspan="2" style="{_CELL} width: 22%;">the '
+            f'paper\'s claim</th>{head}<th rowspan="2" style="{_CELL}">chapter</th></tr><tr>{sub}</tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table>')
     note = f'<p class="ib-caption" style="font-size: 0.85em; color: #57606a;">{escape(caption)}</p>' if caption else ""
     return ClaimsTable(frame, html + note + legend(meanings=wide))

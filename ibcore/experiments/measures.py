@@ -84,7 +84,8 @@ def against(other: str, key: str = "width") -> Callable[[Mapping], Finding]:
             verdict = PARTLY
         shown = pairs[:1] + pairs[-1:] if len(pairs) > 1 else pairs
         unit = "%" if key == "filter_fraction" else ""
-        text = "; ".join(f"{_size(s, key)}{unit}: {pct(a, '')} vs {pct(b)}" for s, a, b in shown)
+        text = f"information vs {KINDS[other]}: " + "; ".join(
+            f"{_size(s, key)}{unit}: {pct(a, '')} vs {pct(b)}" for s, a, b in shown)
         return Finding(text, verdict, tuple(n for _, a, b in pairs[:1] for n in (a.n, b.n)))
     return measure
 

@@ -180,3 +180,21 @@ def cifar_claims(filters: Mapping | None = None, beta: Mapping | None = None):
             records.append({"figure": claim.label, "the paper's claim": claim.claim, "measured": found.measured,
                             "baseline": found.baseline, "seeds": found.seeds_text, "verdict": found.verdict})
     return pd.DataFrame(records, columns=["figure", "the paper's claim", "measured", "baseline", "seeds", "verdict"])
+
+
+def trained_regimes():
+    """A pandas DataFrame: per experiment with claims, the baseline its verdicts read, the trained
+    regime it declares (``declare_baseline``) and why."""
+    import pandas as pd
+
+    from ibcore.experiments.registry import get
+
+    records = []
+    for name in dict.fromkeys(c.experiment for c in CLAIMS if c.experiment):
+        guard = get(name).baseline
+        limits = guard.limit if isinstance(guard.limit, Mapping) else {None: guard.limit}
+        records.append({"experiment": name, "baseline": guard.model,
+                        "trained when": "; ".join(f"{d + ': ' if d else ''}{guard.limit_text(d).removeprefix('needs ')}"
+                                                  for d in limits),
+                        "why": guard.why})
+    return pd.DataFrame(records)

@@ -279,6 +279,6 @@ class Baseline:
         limit = self.limit_for(dataset)
         if limit is None:
             return f"no limit declared for {dataset}"
-        shown = f"{100 * limit:g} %" if self.unit == "%" else f"{limit:g} {self.unit}".replace("-", "−")
+        shown = f"{100 * limit:g} %" if self.unit == "%" else f"{limit:.3g} {self.unit}".replace("-", "−")
         return f"needs {'≥' if self.at_least else '≤'} {shown}"
 
