@@ -56,13 +56,13 @@ Task = Callable[[Trial, "str | None", bool], Any]
 
 
 class TrialsFailed(RuntimeError):
-    """With ``keep_going``: the trials that failed (``failures``: trial → its exception), after every
-    other trial of the sweep was computed."""
+    """With ``keep_going``: the trials that failed (``failures``: (trial, its exception) pairs), after
+    every other trial of the sweep was computed."""
 
-    def __init__(self, failures: Mapping[Trial, BaseException]) -> None:
-        self.failures = dict(failures)
+    def __init__(self, failures: Sequence[tuple[Trial, BaseException]]) -> None:
+        self.failures = list(failures)
         super().__init__(f"{len(self.failures)} trial(s) failed: " + "; ".join(
-            f"{trial.label}: {type(err).__name__}: {err}" for trial, err in self.failures.items()))
+            f"{trial.label}: {type(err).__name__}: {err}" for trial, err in self.failures))
 
 
 def visible_devices() -> list[str | None]:
@@ -120,13 +120,13 @@ def run(task: Task, trials: Sequence[Trial], *, done: Callable[[Trial], bool], j
         return []
     bar = tqdm(total=len(trials), initial=len(trials) - len(pending), desc=f"{name} trials",
                unit="trial", disable=not progress)
-    failures: dict[Trial, BaseException] = {}
+    failures: list[tuple[Trial, BaseException]] = []  # trials hold dicts: not hashable
 
     def finished(trial: Trial, error: BaseException | None) -> None:
         if error is not None and not keep_going:
             raise RuntimeError(f"trial {trial.label} failed") from error
         if error is not None:
-            failures[trial] = error
+            failures.append((trial, error))
             bar.write(f"{name}: trial {trial.label} failed: {type(error).__name__}: {error}")
         elif on_done is not None:
             on_done(trial)

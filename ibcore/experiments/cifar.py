@@ -149,7 +149,7 @@ register(Experiment(
         "cpu": {**RECIPE, **BUDGET, "epochs": 12, "beta": 3.0, "dropouts": ["none", "binary", "information"],
                 "filter_fractions": [0.1, 0.25], "seeds": [0, 1, 2]},
         # gpu: the paper's five filter percentages, all images, the cpu profile's recipe; 2 seeds at 10 %.
-        "gpu": {**RECIPE, **BUDGET, "epochs": 7, "beta": 3.0, "dropouts": ["none", "binary", "information"],
+        "gpu": {**RECIPE, **BUDGET, "epochs": 6, "beta": 3.0, "dropouts": ["none", "binary", "information"],
                 "filter_fractions": [0.1, 0.25, 0.5, 0.75, 1.0], "seeds": [0, 1]},
         "full": {**RECIPE, **PAPER, "beta": 3.0, "dropouts": ["none", "binary", "information"],
                  "filter_fractions": [0.1, 0.25, 0.5, 0.75, 1.0], "seeds": [0, 1, 2]},
@@ -173,7 +173,7 @@ register(Experiment(
         "cpu": {**RECIPE, **BUDGET, "epochs": 7, "betas": [0.1, 0.3, 1.0, 3.0, 10.0], "filter_fraction": 0.25,
                 "seeds": [0, 1]},
         # gpu: the full profile's six β at the paper's 25 % of the filters, all images, 2 seeds.
-        "gpu": {**RECIPE, **BUDGET, "epochs": 16, "betas": [0.1, 0.3, 1.0, 3.0, 10.0, 30.0], "filter_fraction": 0.25,
+        "gpu": {**RECIPE, **BUDGET, "epochs": 14, "betas": [0.1, 0.3, 1.0, 3.0, 10.0, 30.0], "filter_fraction": 0.25,
                 "seeds": [0, 1]},
         "full": {**RECIPE, **PAPER, "betas": [0.1, 0.3, 1.0, 3.0, 10.0, 30.0], "filter_fraction": 0.25,
                  "seeds": [0, 1, 2]},

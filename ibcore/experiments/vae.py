@@ -124,7 +124,7 @@ _vae_experiment(
              "schedule": "linear", "warmup": 0.05},
      # gpu: the cpu profile's recipe with 2 seeds per k and latent.
      "gpu": {**_ELBO, "ks": TABLE_I_KS, "latents": ["gaussian", "information"], "betas": [1.0], "seeds": [0, 1],
-             "epochs": 80, "schedule": "linear", "warmup": 0.05},
+             "epochs": 50, "schedule": "linear", "warmup": 0.05},
      "full": {**{k: v for k, v in _FULL.items() if k != "k"}, "ks": TABLE_I_KS,
               "latents": ["gaussian", "information"], "betas": [1.0]}},
     axes=dict(k="ks", latent="latents", beta="betas", seed="seeds"), version=3)
@@ -137,7 +137,7 @@ _vae_experiment(
     {"quick": {**_BASE, "latents": ["information"], "betas": BETAS, "epochs": 2, "lr_drops": [],
                "n_train": 4000, "n_test": 1000},
      "cpu": {**_BASE, "latents": ["information"], "betas": BETAS, "epochs": 8, "lr_drops": []},
-     "gpu": {**_BASE, "latents": ["information"], "betas": BETAS, "seeds": [0, 1], "epochs": 60, "lr_drops": [],
+     "gpu": {**_BASE, "latents": ["information"], "betas": BETAS, "seeds": [0, 1], "epochs": 40, "lr_drops": [],
              "schedule": "linear", "warmup": 0.05},
      "full": {**_FULL, "latents": ["information"], "betas": BETAS}},
     axes=dict(latent="latents", beta="betas", seed="seeds"), version=2)
