@@ -180,3 +180,56 @@ def test_committed_results_parse_in_both_shapes():
     for path in (ROOT / "results").glob("*.json"):
         result = json.loads(path.read_text())
         assert all("seed" in row or "seed" in result["config"] for row in result["rows"]), path.name
+
+
+def pixelcnn_result(gd, vb, seeds=(0,), none_kl=0.5):
+    """A pixelcnn-bottleneck result from (VAE KL, −ELBO) points in bits/dim, repeated per seed
+    (seed s shifts every −ELBO by 1e-4·s)."""
+    rows = []
+    for s in seeds:
+        rows.append(dict(bottleneck="none", seed=s, test_kl=none_kl, test_kl_bpd=none_kl / 543.4, test_nelbo_bpd=0.13))
+        rows += [dict(bottleneck=kind, seed=s, test_kl=kl * 543.4, test_kl_bpd=kl, test_nelbo_bpd=nelbo + 1e-4 * s,
+                      **{"p" if kind == "gaussian" else "beta": 0.1 * (k + 1)})
+                 for kind, points in (("gaussian", gd), ("variational", vb)) for k, (kl, nelbo) in enumerate(points)]
+    return {"rows": rows, "data": {"dataset": "binarised MNIST"}}
+
+
+def test_rey_mnih_fig_2_reads_the_gap_at_equal_kl_over_seeds():
+    fig2 = claim("pixelcnn-bottleneck", "Fig. 2", "equal KL")
+    gd, vb = [(0.0, 0.20), (0.04, 0.204), (0.08, 0.208)], [(0.02, 0.212), (0.1, 0.22)]   # GD lower by 0.01
+    assert papers.judge(fig2, pixelcnn_result(gd, vb, seeds=(0, 1, 2))).verdict == REPRODUCED
+    assert papers.judge(fig2, pixelcnn_result(gd, vb)).verdict == PARTLY                 # one seed
+    assert papers.judge(fig2, pixelcnn_result(vb, gd)).verdict == NOT_SHOWN              # reversed, one seed
+    assert papers.judge(fig2, pixelcnn_result(vb, gd, seeds=(0, 1, 2))).verdict == CONTRADICTED
+    apart = pixelcnn_result([(0.01, 0.25), (0.02, 0.23)], [(0.05, 0.22), (0.09, 0.26)])  # no common KL
+    found = papers.judge(fig2, apart)
+    assert found.verdict == NOT_SHOWN and "VB beats GD on both axes at p 0.1, 0.2" in found.measured
+    undertrained = pixelcnn_result(gd, vb, seeds=(0, 1, 2))
+    for row in undertrained["rows"]:
+        row["test_nelbo_bpd"] += 0.1 * (row["bottleneck"] == "none")
+    assert papers.judge(fig2, undertrained).verdict == UNDERTRAINED
+
+
+def test_rey_mnih_latent_collapse_without_a_bottleneck():
+    collapse = claim("pixelcnn-bottleneck", "Fig. 2", "latent use")
+    result = pixelcnn_result([(0.0, 0.20), (0.04, 0.204)], [(0.02, 0.212), (0.1, 0.22)], seeds=(0, 1, 2))
+    for row in result["rows"]:
+        row["test_kl"] += 0.01 * row["seed"]
+    assert papers.judge(collapse, result).verdict == REPRODUCED
+
+
+def test_fig_3b_fig_6_on_a_cifar_filters_result():
+    def rows(info_error, layer2_total):
+        out = [dict(dropout="none", filter_fraction=f, seed=0, test_error=0.30) for f in (0.1, 0.25)]
+        for f, seeds in ((0.1, (0, 1, 2)), (0.25, (0,))):
+            for s in seeds:
+                out.append(dict(dropout="binary", filter_fraction=f, seed=s, test_error=0.40 + 0.001 * s))
+                out.append(dict(dropout="information", filter_fraction=f, seed=s, test_error=info_error + 0.001 * s,
+                                information=[dict(total=500.0 + s, per_unit=0.2 / f + 0.01 * s),
+                                             dict(total=layer2_total + s, per_unit=0.5 / f + 0.01 * s)]))
+        return {"rows": out, "data": {}}
+    verdicts = experiments.cifar_claims(rows(0.35, 300.0)).set_index("figure")["verdict"]
+    assert verdicts["Fig. 3b"] == REPRODUCED and verdicts["Fig. 6a"] == PARTLY  # one seed at 25 %
+    assert verdicts["Fig. 6b · fewer filters"] == PARTLY and verdicts["Fig. 6b · top layer"] == PARTLY
+    reversed_ = experiments.cifar_claims(rows(0.45, 800.0)).set_index("figure")["verdict"]
+    assert reversed_["Fig. 3b"] == CONTRADICTED and reversed_["Fig. 6a"] == CONTRADICTED
