@@ -12,7 +12,7 @@ test. :data:`MEASURED` holds the measured ones. Every other figure is derived, a
 * cpu: from the measured figure of the same model and variant at the nearest size, by the ratio of
   multiply-accumulates per image (the 2-core CPU is bound by arithmetic at these sizes);
 * gpu: an H100 step costs the larger of *dispatching* its operations (18.4 µs an aten operation:
-  the MLP's measured epoch, 1.41 s for 227 steps of 338 operations each) and *computing* them
+  the MLP's measured epoch, 1.41 s for 226 steps of 338 operations each) and *computing* them
   (All-CNN-96's measured 10.7k images/s at 512 M multiply-accumulates an image: 33 TFLOP/s
   effective), plus the dry run and the test at one forward pass per image. Most of the book's
   networks are small: their steps are bound by dispatch, which packed trials share (eight MLP
@@ -88,6 +88,8 @@ MEASURED: dict[tuple[str, str, str, float | str], Figure] = {
     ("cpu", "all-cnn-96", "information", 0.25): Figure(
         124, 6_000, "measured on the 2-core CPU in results/cluttered-mnist-cpu.json (batch 32, one thread)"),
     ("cpu", "mlp", "information", 256): _mlp(3.3, "measured on the 2-core CPU in results/activation-priors-cpu.json"),
+    ("cpu", "nuisance-head", "relu", 48): Figure(
+        2.9, 5_000, "measured on the 2-core CPU in results/occluded-cifar-cpu.json (48 channels in, batch 100)"),
     **{("cpu", "mlp", variant, width): _mlp(seconds, _SWEEP) for (width, variant), seconds in {
         (3, "none"): 0.83, (3, "binary"): 1.0, (3, "lognormal"): 0.93, (3, "information"): 1.32,
         (8, "none"): 0.79, (8, "binary"): 1.08, (8, "lognormal"): 0.89, (8, "information"): 1.67,
@@ -110,8 +112,8 @@ PIXELCNN_MACS: dict[str, float] = {"binarized-mnist 8/8x3": 4.25e6, "binarized-m
                                    "cifar10 32/16x5": 79.7e6, "cifar10 256/128x12": 9.95e9}
 #: Operations of a step of the measured MLP (Information Dropout, SGD with Nesterov: fit_vs_tight_loop.py).
 ANCHOR_OPS = 338
-#: Seconds an aten operation takes to dispatch on the H100 (MLP width 1024: 1.41 s / (227 steps × 338)).
-SECONDS_PER_OP = 1.41 / (227 * ANCHOR_OPS)
+#: Seconds an aten operation takes to dispatch on the H100 (MLP width 1024: 1.41 s / (226 steps × 338)).
+SECONDS_PER_OP = 1.41 / (22_699 // 100 * ANCHOR_OPS)
 #: Effective H100 rate in multiply-accumulates per second (All-CNN-96: 10.7k images/s × 3 passes × 512 M).
 MACS_PER_SECOND = 10_700 * 3 * 512.3e6
 #: Throughput of J packed trials on one GPU relative to one: 6.6× at 8 (measured with MLPs); not claimed beyond.
@@ -221,7 +223,8 @@ def _size_text(model: str, size: float | str) -> str:
         return size
     if model.startswith("all-cnn"):
         return f"{100 * size:g} % of the filters"
-    return {"mlp": f"width {size:g}", "vae": f"k = {size:g}"}.get(model, f"size {size:g}")
+    return {"mlp": f"width {size:g}", "vae": f"k = {size:g}",
+            "nuisance-head": f"{size:g} channels in"}.get(model, f"size {size:g}")
 
 
 def packed_gain(kind: str, jobs: int) -> float:
