@@ -98,10 +98,10 @@ def least_of_all(result: Mapping) -> Finding:
     """Fig. 3a at one width: Information Dropout errs less than each other kind."""
     groups = by(result["rows"], "dropout", "test_error")
     info = groups.pop("information")
-    verdict = weakest(*(differ(info, other, "<") for other in groups.values()))
+    each = {name: differ(info, other, "<") for name, other in groups.items()}
     text = "; ".join(f"{KINDS.get(name, name)} {pct(s, '')}" for name, s in [("information", info), *groups.items()])
-    text += " %"
-    return Finding(text, verdict, (info.n, *(s.n for s in groups.values())))
+    note = "; ".join(f"against {KINDS.get(name, name)}: {verdict}" for name, verdict in each.items())
+    return Finding(text + " %", weakest(*each.values()), (info.n, *(s.n for s in groups.values())), note=note)
 
 
 # --- Fig. 4, 5: trends over β ------------------------------------------------------------------------
