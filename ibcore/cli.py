@@ -136,6 +136,8 @@ def _run_all(args: argparse.Namespace) -> int:
         return 0
     outcomes = queue.run_all(args.profile, names, jobs=jobs, output_dir=args.output_dir, progress=not args.quiet)
     queue.print_summary(outcomes, args.profile)
+    if any(o.no_data for o in outcomes):
+        return 2
     return 0 if all(o.result is not None for o in outcomes) else 1
 
 

@@ -21,10 +21,10 @@ import os
 import signal
 import threading
 import time
-from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from tqdm.auto import tqdm
 
@@ -94,12 +94,15 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def run(task: Task, trials: Sequence[Trial], *, done: Callable[[Trial], bool], jobs: int = 1,
+def run(task: Task, trials: Iterable[Trial], *, done: Callable[[Trial], bool], jobs: int = 1,
         executor: str = "local", slurm: SlurmOptions | None = None, progress: bool = True,
         name: str = "sweep", threads: int | None = None, on_done: Callable[[Trial], Any] | None = None,
-        keep_going: bool = False) -> list[Trial]:
+        keep_going: bool = False, total: int | None = None) -> list[Trial]:
     """Compute every trial not yet ``done``; return the ones computed in this call.
 
+    ``trials``: a sequence, or any iterable, drawn lazily (at most 2 × ``jobs`` trials wait in the
+    pool), so that its producer may prepare the next trials while the first ones train (``run-all``
+    loads the next experiment's data then); ``total`` sizes the progress bar of an iterable.
     ``threads``: CPU threads per trial (default: the cores shared out among the jobs). CPU results
     are bit-identical across ``jobs`` at equal ``threads`` (reductions depend on the thread count).
     ``on_done(trial)`` is called in this process after each trial computed here.
@@ -112,15 +115,20 @@ def run(task: Task, trials: Sequence[Trial], *, done: Callable[[Trial], bool], j
         raise ValueError(f"jobs must be >= 1, got {jobs}")
     if executor not in EXECUTORS:
         raise ValueError(f"unknown executor {executor!r}; allowed: {', '.join(EXECUTORS)}")
-    pending = [t for t in trials if not done(t)]
-    if progress or pending:
-        print(f"{name}: {len(trials)} trials, {len(trials) - len(pending)} cached, computing {len(pending)}"
-              + (f" ({jobs} at a time, {executor})" if len(pending) > 1 else ""), flush=True)
-    if not pending:
-        return []
-    bar = tqdm(total=len(trials), initial=len(trials) - len(pending), desc=f"{name} trials",
-               unit="trial", disable=not progress)
+    cached = 0
+    if isinstance(trials, Sequence):
+        pending = [t for t in trials if not done(t)]
+        total, cached = len(trials), len(trials) - len(pending)
+        if progress or pending:
+            print(f"{name}: {total} trials, {cached} cached, computing {len(pending)}"
+                  + (f" ({jobs} at a time, {executor})" if len(pending) > 1 else ""), flush=True)
+        if not pending:
+            return []
+    workers = min(jobs, len(pending)) if isinstance(trials, Sequence) else jobs
+    bar = tqdm(total=total, initial=cached, desc=f"{name} trials", unit="trial", disable=not progress)
+    source = pending if isinstance(trials, Sequence) else _fresh(trials, done, bar)
     failures: list[tuple[Trial, BaseException]] = []  # trials hold dicts: not hashable
+    computed: list[Trial] = []
 
     def finished(trial: Trial, error: BaseException | None) -> None:
         if error is not None and not keep_going:
@@ -136,31 +144,43 @@ def run(task: Task, trials: Sequence[Trial], *, done: Callable[[Trial], bool], j
     previous = signal.signal(signal.SIGTERM, _interrupt) if in_main else None
     try:
         if executor != "local":
-            _run_submitit(task, pending, jobs, executor, slurm or SlurmOptions(), finished)
+            computed = list(source)
+            if computed:
+                _run_submitit(task, computed, jobs, executor, slurm or SlurmOptions(), finished)
         elif jobs == 1:
-            _run_here(task, pending, progress, threads, finished, keep_going)
+            _run_here(task, source, computed, progress, threads, finished, keep_going)
         else:
-            _run_processes(task, pending, jobs, threads, finished)
+            _run_processes(task, source, computed, jobs, workers, threads, finished)
     finally:
         bar.close()
         if in_main:
             signal.signal(signal.SIGTERM, previous)
     if failures:
         raise TrialsFailed(failures)
-    return pending
+    return computed
+
+
+def _fresh(trials: Iterable[Trial], done: Callable[[Trial], bool], bar: tqdm) -> Iterator[Trial]:
+    """The trials not yet done, drawn as they are needed; done ones advance the bar."""
+    for trial in trials:
+        if done(trial):
+            bar.update()
+        else:
+            yield trial
 
 
 Finished = Callable[[Trial, "BaseException | None"], None]
 
 
-def _run_here(task: Task, pending: Sequence[Trial], progress: bool, threads: int | None, finished: Finished,
-              keep_going: bool) -> None:
+def _run_here(task: Task, source: Iterable[Trial], computed: list[Trial], progress: bool, threads: int | None,
+              finished: Finished, keep_going: bool) -> None:
     import torch
 
     before = torch.get_num_threads()
     torch.set_num_threads(threads or before)
     try:
-        for trial in pending:
+        for trial in source:
+            computed.append(trial)
             try:
                 task(trial, None, progress)
             except Exception as err:
@@ -173,21 +193,30 @@ def _run_here(task: Task, pending: Sequence[Trial], progress: bool, threads: int
         torch.set_num_threads(before)
 
 
-def _run_processes(task: Task, pending: Sequence[Trial], jobs: int, threads: int | None,
-                   finished: Finished) -> None:
+def _run_processes(task: Task, source: Iterable[Trial], computed: list[Trial], jobs: int, workers: int,
+                   threads: int | None, finished: Finished) -> None:
+    """``workers`` (≤ ``jobs``) processes, spread round-robin over the visible GPUs, fed from ``source`` as
+    they free up; each gets ``threads`` CPU threads (default: the cores shared out among ``jobs``)."""
     devices = visible_devices()
     if threads is None:
         threads = 1 if devices[0] is not None else max(1, (os.cpu_count() or 1) // jobs)
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(pending)), mp_context=multiprocessing.get_context("spawn"),
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_init_worker, initargs=(threads, os.getpid()))
+    source = iter(source)
+    futures: dict = {}
+
+    def submit_more() -> None:
+        while len(futures) < 2 * workers and (trial := next(source, None)) is not None:
+            futures[pool.submit(task, trial, devices[len(computed) % len(devices)], False)] = trial
+            computed.append(trial)
+
     try:
-        futures = {pool.submit(task, trial, devices[k % len(devices)], False): trial
-                   for k, trial in enumerate(pending)}
-        remaining = set(futures)
-        while remaining:
-            done, remaining = wait(remaining, return_when=FIRST_EXCEPTION)
+        submit_more()
+        while futures:
+            done, _ = wait(futures, return_when=FIRST_COMPLETED)
             for future in done:
-                finished(futures[future], future.exception())
+                finished(futures.pop(future), future.exception())
+            submit_more()
     except BaseException:
         for process in list(getattr(pool, "_processes", {}).values()):  # running trials stop now
             process.terminate()

@@ -56,3 +56,35 @@ def test_metrics_take_cpu_inputs_for_a_cuda_model():
     assert z.device.type == "cpu" and z.shape == (256, 16)
     vae = VAE("information", hidden=32, latent_dim=8).cuda()
     assert vae.sample(4).shape == (4, 784)
+
+
+def test_run_all_packs_a_queue_onto_the_gpu(real_data_root, tmp_path):
+    import json
+
+    from ibcore.experiments.run_all import run_all
+
+    outcomes = run_all("quick", ["activation-priors", "vae-beta"], jobs=4, output_dir=tmp_path, progress=False)
+    assert [o.result is not None for o in outcomes] == [True, True]
+    for outcome in outcomes:
+        assert json.loads(outcome.written.read_text())["provenance"]["device"].startswith("cuda")
+
+
+def test_bf16_matches_fp32_within_the_seed_spread_on_cifar(real_data_root):
+    """What a gpu profile needs before it may train in bf16 (issue 22): All-CNN-32 at 25 % of the
+    filters on 10,000 CIFAR-10 images, 2 epochs of the budget-aware recipe, 2 seeds per precision."""
+    from ibcore.experiments.cifar import BUDGET, RECIPE, all_cnn_32, cifar_split
+    from ibcore.train import Recipe
+
+    config = {**RECIPE, **BUDGET, "n_train": 10_000, "n_test": 2_000, "epochs": 2}
+    train, test = cifar_split(config)
+    errors = {}
+    for precision in ("fp32", "bf16"):
+        recipe = Recipe.from_config({**config, "precision": precision})
+        for seed in (0, 1):
+            torch.manual_seed(seed)
+            model = all_cnn_32(config, "information", 0.25)
+            history = fit(model, train, test, beta=3.0 * 10_000 / 50_000, recipe=recipe, seed=seed, progress=False)
+            errors[precision, seed] = history["test_error"][-1]
+    fp32, bf16 = ([errors[p, s] for s in (0, 1)] for p in ("fp32", "bf16"))
+    seed_spread = max(abs(fp32[0] - fp32[1]), abs(bf16[0] - bf16[1]))
+    assert abs(sum(bf16) / 2 - sum(fp32) / 2) <= max(seed_spread, 0.01), errors

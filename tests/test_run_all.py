@@ -85,7 +85,7 @@ def test_run_all_in_miniature_writes_each_result_and_resumes(fake_mnist_root, mo
     trial.unlink()
     assert cli.main(args) == 0
     out = capsys.readouterr().out
-    assert "computing 1" in out and "all cached" in out
+    assert "activation-priors: 2 trials, 2 cached" in out and "vae-beta: 5 trials, 4 cached" in out
 
 
 def test_bad_profile_or_names_run_nothing(capsys):

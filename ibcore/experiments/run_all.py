@@ -12,9 +12,12 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Iterator, Mapping, Sequence
+
+from tqdm.auto import tqdm
 
 from ibcore import cache, sweep
+from ibcore.data.root import CorruptDataError, DataNotFoundError
 from ibcore.experiments import registry
 from ibcore.experiments.estimate import Estimate, device_kind, estimate, format_seconds
 
@@ -60,11 +63,9 @@ def compute_queued(trial: QueuedTrial, device: str | None, progress: bool) -> No
     registry.compute_trial(trial.experiment, dict(trial.config), trial, device, progress)
 
 
-def estimates(profile: str, names: Sequence[str], jobs: int,
-              pending: Mapping[str, list[dict]] | None = None) -> list[Estimate]:
+def estimates(profile: str, names: Sequence[str], jobs: int) -> list[Estimate]:
     kind = device_kind(profile)
-    return [estimate(name, registry.get(name).config(profile), kind, jobs,
-                     None if pending is None else pending[name]) for name in names]
+    return [estimate(name, registry.get(name).config(profile), kind, jobs) for name in names]
 
 
 def print_estimates(found: Sequence[Estimate], profile: str, jobs: int, detail: bool) -> None:
@@ -112,36 +113,62 @@ class Outcome:
     result: Path | None = None
     written: Path | None = None
     failed: list[str] = field(default_factory=list)
+    no_data: bool = False
 
 
 class _Queue:
-    """The queue's bookkeeping: which experiment each trial belongs to, and writing a result once all
-    of an experiment's trials are done."""
+    """The queue's bookkeeping: each experiment prepared (its data loaded) only when the queue reaches
+    it, while the trials before it train; its result written once all its trials are done."""
 
-    def __init__(self, runs: Sequence[registry.Prepared], output_dir: Path | None) -> None:
-        self.runs = {run.experiment.name: run for run in runs}
-        self.output_dir = output_dir
-        self.outcomes = {name: Outcome(name, len(run.trials)) for name, run in self.runs.items()}
+    def __init__(self, profile: str, names: Sequence[str], output_dir: Path | None) -> None:
+        self.profile, self.output_dir = profile, output_dir
+        self.runs: dict[str, registry.Prepared] = {}
+        self.outcomes = {name: Outcome(name, len(registry.get(name).trials(registry.get(name).config(profile))))
+                         for name in names}
         self.started = time.perf_counter()
 
-    def trials(self) -> list[QueuedTrial]:
-        return [QueuedTrial(t.id, f"{name}/{t.label}", t.settings, experiment=name, config=run.config)
-                for name, run in self.runs.items() if self.outcomes[name].result is None for t in run.trials]
+    def prepare(self, name: str) -> registry.Prepared | None:
+        """Resolve and load ``name``; missing data fails this experiment only (the first one's is raised
+        by :func:`run_all` before anything runs)."""
+        try:
+            run = registry.prepare(name, self.profile)
+        except (DataNotFoundError, CorruptDataError) as err:
+            self.outcomes[name].failed.append(f"data: {' '.join(str(err).split())}")
+            self.outcomes[name].no_data = True
+            tqdm.write(f"run-all: {name} skipped: its data is missing")
+            return None
+        self.add(run)
+        return run
+
+    def add(self, run: registry.Prepared) -> None:
+        name = run.experiment.name
+        self.runs[name] = run
+        self.refresh(name)
+        outcome = self.outcomes[name]
+        tqdm.write(f"run-all: {name}: {outcome.trials} trials, {outcome.done} cached")
+
+    def trials(self, first: registry.Prepared) -> Iterator[QueuedTrial]:
+        """Every experiment's trials in the queue's order, each experiment prepared when it is reached."""
+        for name in self.outcomes:
+            run = first if name == first.experiment.name else self.prepare(name)
+            if run is None or self.outcomes[name].result is not None:
+                continue
+            for t in run.trials:
+                yield QueuedTrial(t.id, f"{name}/{t.label}", t.settings, experiment=name, config=run.config)
 
     def refresh(self, name: str) -> None:
         """Count the experiment's done trials; once all are, combine, cache and write its result."""
-        run, outcome = self.runs[name], self.outcomes[name]
+        run, outcome = self.runs.get(name), self.outcomes[name]
+        if run is None:
+            return
         outcome.done = sum(registry.trial_done(name, t) for t in run.trials)
         if outcome.result is not None or outcome.done < outcome.trials:
             return
-        if cache.load(name, run.key) is None:
-            result = registry.finish(run, time.perf_counter() - self.started)
-        else:
-            result = cache.load(name, run.key)
+        result = cache.load(name, run.key) or registry.finish(run, time.perf_counter() - self.started)
         outcome.result = cache.result_path(name, run.key)
         if self.output_dir is not None:
             outcome.written = cache.write_json(self.output_dir / f"{name}-{run.profile}.json", result)
-        print(f"run-all: {name} finished -> {outcome.written or outcome.result}", flush=True)
+        tqdm.write(f"run-all: {name} finished -> {outcome.written or outcome.result}")
 
     def on_done(self, trial: QueuedTrial) -> None:
         self.refresh(trial.experiment)
@@ -151,23 +178,23 @@ def run_all(profile: str, names: Sequence[str], *, jobs: int, output_dir: Path |
             progress: bool = True) -> list[Outcome]:
     """Run the queue of ``names`` in ``profile``; returns each experiment's :class:`Outcome`.
 
-    Unknown names or profiles raise ValueError and missing data :class:`ibcore.data.DataNotFoundError`
-    before anything trains. A failed trial does not stop the others; Ctrl-C or SIGTERM stops the
-    queue (running trials keep their last per-epoch checkpoint for the next run-all).
+    Unknown names or profiles raise ValueError, and the first experiment's missing data
+    :class:`ibcore.data.DataNotFoundError`, before anything trains; a later experiment without its
+    data is skipped and reported. A failed trial does not stop the others; Ctrl-C or SIGTERM stops
+    the queue (running trials keep their last per-epoch checkpoint for the next run-all).
     """
     check_profile(profile)
-    runs = [registry.prepare(name, profile) for name in names]
-    queue = _Queue(runs, Path(output_dir) if output_dir is not None else None)
-    for name in queue.runs:
-        queue.refresh(name)
-    pending = {run.experiment.name: [dict(t.settings) for t in run.trials if not registry.trial_done(
-        run.experiment.name, t)] for run in runs}
-    print_estimates(estimates(profile, list(queue.runs), jobs, pending), profile, jobs, detail=False)
+    queue = _Queue(profile, names, Path(output_dir) if output_dir is not None else None)
+    print_estimates(estimates(profile, names, jobs), profile, jobs, detail=False)
+    print("  (trials already in the cache take no time)", flush=True)
+    first = registry.prepare(names[0], profile)
+    queue.add(first)
     devices = sweep.visible_devices()
     threads = max(1, (os.cpu_count() or 1) // jobs) if devices[0] is not None else None
     try:
-        sweep.run(compute_queued, queue.trials(), done=lambda t: registry.trial_done(t.experiment, t), jobs=jobs,
-                  progress=progress, name="run-all", threads=threads, on_done=queue.on_done, keep_going=True)
+        sweep.run(compute_queued, queue.trials(first), done=lambda t: registry.trial_done(t.experiment, t),
+                  jobs=jobs, progress=progress, name="run-all", threads=threads, on_done=queue.on_done,
+                  keep_going=True, total=sum(o.trials for o in queue.outcomes.values()))
     except sweep.TrialsFailed as failed:
         for trial, error in failed.failures:
             queue.outcomes[trial.experiment].failed.append(f"{trial.label}: {type(error).__name__}: {error}")
@@ -182,7 +209,8 @@ def print_summary(outcomes: Sequence[Outcome], profile: str) -> None:
     finished = [o for o in outcomes if o.result is not None]
     print(f"run-all --profile {profile}: {len(finished)} of {len(outcomes)} experiments finished")
     for o in outcomes:
-        state = "finished" if o.result is not None else ("failed" if o.failed else "not finished")
+        state = ("finished" if o.result is not None else "no data" if o.no_data else
+                 "failed" if o.failed else "not finished")
         where = f"  {o.written or o.result}" if o.result is not None else ""
         print(f"  {o.name:26s} {state:12s} {o.done:3d}/{o.trials} trials{where}")
         for failure in o.failed:
