@@ -150,12 +150,12 @@ def book_figures() -> dict[str, tuple[plt.Figure, bool]]:
 def shown(fig: plt.Figure, inline: bool) -> tuple[float, float, float]:
     """(width shown on the page in CSS px, smallest text shown in CSS px, how far content runs past the
     canvas in inches): an inline figure is cropped to its content, a frame shown as drawn; either is
-    scaled down to the text column when wider."""
+    scaled down to the column inside a figure's padding (FIGURE_PX) when wider."""
     fig.canvas.draw()
     content = fig.get_tightbbox(fig.canvas.get_renderer())
     canvas_w, canvas_h = fig.get_size_inches()
     width = (content.width + 2 * plt.rcParams["savefig.pad_inches"] if inline else canvas_w) * plots.DPI
-    scale = min(1.0, plots.COLUMN_PX / width)
+    scale = min(1.0, plots.FIGURE_PX / width)
     sizes = [t.get_fontsize() for t in fig.findobj(matplotlib.text.Text) if t.get_text() and t.get_visible()]
     outside = max(-content.x0, -content.y0, content.x1 - canvas_w, content.y1 - canvas_h, 0.0)
     return width, min(sizes) * plots.DPI / 72 * scale, outside
@@ -166,15 +166,15 @@ def test_every_figure_fills_the_text_column_with_text_of_at_least_11_px():
     problems = {}
     for name, (fig, inline) in book_figures().items():
         width, smallest, outside = shown(fig, inline)
-        if fig.get_figwidth() != pytest.approx(plots.COLUMN_WIDTH) or abs(width / plots.COLUMN_PX - 1) > 0.1 \
+        if fig.get_figwidth() != pytest.approx(plots.FIGURE_WIDTH) or abs(width / plots.COLUMN_PX - 1) > 0.1 \
                 or smallest < plots.MIN_TEXT_PX or (not inline and outside > 0.02):
             problems[name] = dict(width_px=round(width), smallest_px=round(smallest, 1), outside_in=round(outside, 2))
     plt.close("all")
     assert not problems, problems
 
 
-def test_the_column_width_is_the_measured_column_at_the_books_resolution():
-    assert plots.COLUMN_WIDTH * plots.DPI == plots.COLUMN_PX == 784
+def test_the_figure_width_is_the_measured_column_at_the_books_resolution():
+    assert plots.FIGURE_WIDTH * plots.DPI == plots.FIGURE_PX == plots.COLUMN_PX - 16 == 768
     assert matplotlib.font_manager.FontProperties(size="small").get_size_in_points() * plots.DPI / 72 \
         >= plots.MIN_TEXT_PX  # SMALLEST is large enough at the book's resolution
 

@@ -4,7 +4,7 @@ Each public ``plot_*`` function takes results (plain dicts/arrays from
 ``ibcore.experiments`` or ``ibcore.metrics``) and returns a matplotlib Figure.
 Every figure that shows a trained model carries a caption line made by
 :func:`provenance`, e.g. "quick profile · 3 epochs · 22,699 MNIST train images".
-Figures are as wide as the book's text column (:data:`COLUMN_WIDTH`) and their text is never smaller
+Figures are as wide as the book's text column (:data:`FIGURE_WIDTH`) and their text is never smaller
 than matplotlib's "small" (10 pt, 11 px at 80 dpi: :data:`MIN_TEXT_PX`). Every kind of dropout has
 one style across the book, :data:`DROPOUT_STYLES` (colour, marker, line style, label): every figure
 that draws a kind of dropout reads it there.
@@ -32,7 +32,7 @@ from ibcore.plots.mnist import (METHOD_LABELS, METHOD_STYLES, plot_activation_pr
 from ibcore.plots.pixelcnn import (BOTTLENECK_LABELS, STRENGTH, pixelcnn_frames, pixelcnn_table, plot_hybrid_model,
                                    plot_pixelcnn_frame, plot_tradeoff)
 from ibcore.plots.prose import glue_frame, glue_key, glue_numbers
-from ibcore.plots.style import (COLUMN_PX, COLUMN_WIDTH, DPI, DROPOUT_STYLES, HEADERS, MIN_TEXT_PX, PALETTE,
+from ibcore.plots.style import (COLUMN_PX, DPI, DROPOUT_STYLES, FIGURE_PX, FIGURE_WIDTH, HEADERS, MIN_TEXT_PX, PALETTE,
                                 PIXEL_RATIO, SMALLEST, SMOKE_RUN, DropoutStyle, add_provenance, alt_text,
                                 dropout_style, figsize, glue_provenance, number, provenance, provenance_lines,
                                 readable_header, result_provenance, seed_count, set_alt, table, use_style)
@@ -43,7 +43,8 @@ from ibcore.plots.vae import plot_vae_beta_frame, plot_vae_elbo, plot_vae_images
 __all__ = [
     "PALETTE", "SMALLEST", "DPI", "PIXEL_RATIO", "HEADERS", "use_style", "provenance", "add_provenance",
     "result_provenance", "table", "readable_header", "glue_numbers", "glue_frame", "glue_key",
-    "COLUMN_PX", "COLUMN_WIDTH", "MIN_TEXT_PX", "figsize", "DROPOUT_STYLES", "DropoutStyle", "dropout_style",
+    "COLUMN_PX", "FIGURE_PX", "FIGURE_WIDTH", "MIN_TEXT_PX", "figsize", "DROPOUT_STYLES", "DropoutStyle",
+    "dropout_style",
     "SMOKE_RUN", "seed_count", "provenance_lines", "glue_provenance", "number", "set_alt", "alt_text",
     "plot_ib_curve", "plot_ib_frame", "plot_stochastic_advantage", "plot_kl_priors", "plot_tc_check",
     "plot_dropout_bound", "plot_dropout_density",

@@ -15,7 +15,7 @@ import numpy as np
 from matplotlib.lines import Line2D
 
 from ibcore.cache import decode_array
-from ibcore.plots.style import (COLUMN_WIDTH, DROPOUT_STYLES, SMALLEST, add_provenance, figsize, provenance_lines,
+from ibcore.plots.style import (DROPOUT_STYLES, FIGURE_WIDTH, SMALLEST, add_provenance, figsize, provenance_lines,
                                 result_provenance, set_alt, use_style)
 
 _BOX_COLOUR = "cyan"
@@ -39,7 +39,7 @@ def _layer_vmax(result: Mapping, layer: int, quantile: float) -> float:
 
 
 def _ticks(vmax: float, scale: str) -> list[float]:
-    """At most four colour-bar ticks that do not collide at 12 pt on a 2-inch bar: 0 and decades (log)."""
+    """At most four colour-bar ticks that do not collide at 10 pt on a 1.5-inch bar: 0 and decades (log)."""
     if scale == "linear":
         return list(matplotlib.ticker.MaxNLocator(3).tick_values(0, vmax))
     top = int(np.floor(np.log10(vmax)))
@@ -98,8 +98,8 @@ def plot_kl_maps(result: Mapping, beta: float, layers: int | Sequence[int] | Non
     n, group = len(images), 1 + len(chosen)
     per_row = _examples_per_row(n, group)
     n_rows = n // per_row
-    panel = COLUMN_WIDTH / (per_row * group)
-    fig = plt.figure(figsize=(COLUMN_WIDTH, panel * n_rows + 2.0))
+    panel = FIGURE_WIDTH / (per_row * group)
+    fig = plt.figure(figsize=(FIGURE_WIDTH, panel * n_rows + 2.0))
     grid = fig.add_gridspec(n_rows + 1, per_row * group, height_ratios=[1] * n_rows + [0.07],
                             hspace=0.12, wspace=0.08)
     cmap = matplotlib.colormaps["magma"]
@@ -138,7 +138,7 @@ def plot_kl_maps(result: Mapping, beta: float, layers: int | Sequence[int] | Non
             bar.ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{float(f'{v:.2g}'):g}"))
             bar.ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
             bar.set_label("KL per location\n(nats)", fontsize=_FRAME_FONT)
-            bar.ax.tick_params(labelsize=_FRAME_FONT)
+            bar.ax.tick_params(labelsize=SMALLEST)  # "10" and "100" stay apart on a 1.5-inch bar
     for ax in panels:
         ax.set_xticks([]), ax.set_yticks([])
         ax.grid(False)
@@ -147,7 +147,7 @@ def plot_kl_maps(result: Mapping, beta: float, layers: int | Sequence[int] | Non
                  f"for all β ({scale})", fontsize=_FRAME_FONT, y=1 - 0.12 / height, va="top")
     add_provenance(fig, result_provenance(result), fontsize=_FRAME_FONT, wrap=True)
     fig.subplots_adjust(left=0.01, right=0.99, top=1 - 0.75 / height,
-                        bottom=(0.75 + 0.22 * provenance_lines(fig)) / height)
+                        bottom=(0.8 + 0.22 * provenance_lines(fig)) / height)
     return set_alt(fig, _kl_maps_alt(row, beta, chosen, n))
 
 
@@ -246,7 +246,7 @@ def plot_cluttered_samples(x, labels, boxes, titles: Sequence[str] | None = None
     as wide as the text column."""
     use_style()
     titles = [f"label {label}" for label in labels.tolist()] if titles is None else list(titles)
-    fig, axes = plt.subplots(1, len(x), figsize=figsize(COLUMN_WIDTH / len(x) + 0.45), squeeze=False)
+    fig, axes = plt.subplots(1, len(x), figsize=figsize(FIGURE_WIDTH / len(x) + 0.45), squeeze=False)
     for ax, image, title, (x0, y0, x1, y1) in zip(axes[0], x, titles, boxes.tolist()):
         if image.shape[0] == 3:
             ax.imshow(image.permute(1, 2, 0).clamp(0, 1))

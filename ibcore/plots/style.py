@@ -20,16 +20,19 @@ PIXEL_RATIO = 2
 #: The text column of the built book in CSS pixels: sphinx-book-theme 1.3's ``article.bd-article``
 #: is 848 px wide in a 1400 px window, less 2 × 32 px of padding (measured in Chromium; 790 px at 1920).
 COLUMN_PX = 784
-#: A figure's width in inches: the text column at :data:`DPI`, so that a figure is shown at its own
+#: The width a figure has in that column: pydata-sphinx-theme pads a ``<figure>`` by 8 px on each
+#: side (measured), and a wider image is scaled down, its text with it.
+FIGURE_PX = COLUMN_PX - 2 * 8
+#: A figure's width in inches: :data:`FIGURE_PX` at :data:`DPI`, so that a figure is shown at its own
 #: size (not scaled down) and its text keeps the size it was drawn at.
-COLUMN_WIDTH = COLUMN_PX / DPI
+FIGURE_WIDTH = FIGURE_PX / DPI
 #: No text of a figure is smaller than this at display size (CSS pixels).
 MIN_TEXT_PX = 11
 
 
 def figsize(height: float) -> tuple[float, float]:
-    """(width, height) in inches of a figure as wide as the text column."""
-    return (COLUMN_WIDTH, height)
+    """(width, height) in inches of a figure as wide as the text column (:data:`FIGURE_WIDTH`)."""
+    return (FIGURE_WIDTH, height)
 
 
 @dataclass(frozen=True)
