@@ -123,9 +123,9 @@ class _Queue:
     def __init__(self, profile: str, names: Sequence[str], output_dir: Path | None) -> None:
         self.profile, self.output_dir = profile, output_dir
         self.runs: dict[str, registry.Prepared] = {}
+        self.began: dict[str, float] = {}  # when each experiment was reached: its result's wall time
         self.outcomes = {name: Outcome(name, len(registry.get(name).trials(registry.get(name).config(profile))))
                          for name in names}
-        self.started = time.perf_counter()
 
     def prepare(self, name: str) -> registry.Prepared | None:
         """Resolve and load ``name``; missing data fails this experiment only (the first one's is raised
@@ -142,7 +142,7 @@ class _Queue:
 
     def add(self, run: registry.Prepared) -> None:
         name = run.experiment.name
-        self.runs[name] = run
+        self.runs[name], self.began[name] = run, time.perf_counter()
         self.refresh(name)
         outcome = self.outcomes[name]
         tqdm.write(f"run-all: {name}: {outcome.trials} trials, {outcome.done} cached")
@@ -164,7 +164,7 @@ class _Queue:
         outcome.done = sum(registry.trial_done(name, t) for t in run.trials)
         if outcome.result is not None or outcome.done < outcome.trials:
             return
-        result = cache.load(name, run.key) or registry.finish(run, time.perf_counter() - self.started)
+        result = cache.load(name, run.key) or registry.finish(run, time.perf_counter() - self.began[name])
         outcome.result = cache.result_path(name, run.key)
         if self.output_dir is not None:
             outcome.written = cache.write_json(self.output_dir / f"{name}-{run.profile}.json", result)
