@@ -155,3 +155,53 @@ def test_the_bootstrap_quotes_the_intros_budgets(name: str) -> None:
     first = next(cell for cell in nbformat.read(ROOT / f"{name}.ipynb", as_version=4).cells if cell.cell_type == "code")
     assert budgets["quick"] in first.source, f"the bootstrap should say quick takes {budgets['quick']}"
     assert budgets["cpu"].split(" per ")[0] in first.source, f"the bootstrap should say cpu takes {budgets['cpu']}"
+
+
+LIVE_RUN = re.compile(r"\bexperiments\.run\(")
+COMMITTED = re.compile(r"\bexperiments\.committed\(|\bcommitted\(")
+#: The chapters that train networks (issue 21: they open on committed results): every chapter with a live run.
+EXPERIMENT_CHAPTERS = [name for name in NOTEBOOKS
+                       if LIVE_RUN.search((ROOT / f"{name}.ipynb").read_text(encoding="utf-8"))]
+
+
+def _code_cells(name: str) -> list[tuple[int, nbformat.NotebookNode]]:
+    nb = nbformat.read(ROOT / f"{name}.ipynb", as_version=4)
+    return [(i, cell) for i, cell in enumerate(nb.cells) if cell.cell_type == "code"]
+
+
+def test_the_experiment_chapters_are_the_ones_the_issue_names() -> None:
+    numbers = sorted(name.split("/")[-1][:2] for name in EXPERIMENT_CHAPTERS)
+    assert numbers == ["10", "11", "12", "13", "14", "15", "16", "21"], numbers
+
+
+@pytest.mark.parametrize("name", EXPERIMENT_CHAPTERS)
+def test_a_committed_result_is_read_before_any_live_run(name: str) -> None:
+    """Issue 21: a chapter opens on its best committed result; the live run comes at the end."""
+    cells = _code_cells(name)
+    committed = [i for i, cell in cells if COMMITTED.search(cell.source)]
+    live = [i for i, cell in cells if LIVE_RUN.search(cell.source)]
+    assert committed, "the chapter reads no committed result"
+    assert committed[0] < live[0], f"cell {live[0]} runs live before cell {committed[0]} reads a committed result"
+
+
+@pytest.mark.parametrize("name", EXPERIMENT_CHAPTERS)
+def test_the_live_run_draws_no_figure_that_could_pass_for_a_result(name: str) -> None:
+    """After the first live run, a figure is drawn only for a profile other than quick, or says on its
+    caption that it is an untrained smoke run (the plot's provenance line says so by itself)."""
+    cells = _code_cells(name)
+    first_run = next(i for i, cell in cells if LIVE_RUN.search(cell.source))
+    unmarked = [i for i, cell in cells if i >= first_run and FIGURE_CALL.search(cell.source)
+                and 'PROFILE != "quick"' not in cell.source
+                and "untrained smoke run" not in cell.metadata.get("mystnb", {}).get("figure", {}).get("caption", "")]
+    assert not unmarked, f"cells {unmarked} draw a live (quick) figure without saying it is an untrained smoke run"
+
+
+@pytest.mark.parametrize("name", EXPERIMENT_CHAPTERS)
+def test_the_live_run_has_a_run_it_yourself_section_at_the_end(name: str) -> None:
+    nb = nbformat.read(ROOT / f"{name}.ipynb", as_version=4)
+    headings = [(i, line) for i, cell in enumerate(nb.cells) if cell.cell_type == "markdown"
+                for line in cell.source.splitlines() if line.startswith("## ")]
+    section = [i for i, line in headings if line.strip() == "## Run it yourself"]
+    assert len(section) == 1, "one section titled 'Run it yourself'"
+    runs = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code" and LIVE_RUN.search(cell.source)]
+    assert all(i > section[0] for i in runs), f"live runs in cells {runs} before the section (cell {section[0]})"
