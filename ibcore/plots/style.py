@@ -47,9 +47,11 @@ class DropoutStyle:
     filled: bool = True
 
     def kwargs(self) -> dict:
-        """Keyword arguments for ``Axes.plot`` / ``errorbar``."""
+        """Keyword arguments for ``Axes.plot`` / ``errorbar``; a hollow style is drawn on top, so that
+        its outline stays visible where a filled marker lies under it."""
         return dict(color=self.colour, marker=self.marker, linestyle=self.linestyle, label=self.label,
-                    markerfacecolor=self.colour if self.filled else "white", markeredgecolor=self.colour)
+                    markerfacecolor=self.colour if self.filled else "none", markeredgecolor=self.colour,
+                    markeredgewidth=1.2 if self.filled else 1.6, zorder=2 if self.filled else 2.5)
 
 
 #: THE palette of the book, one style per kind of dropout (colour-blind safe colours of seaborn's
