@@ -46,6 +46,11 @@ def to_symmetric(images: Tensor) -> Tensor:
     return torch.round(images * (LEVELS - 1)) / HALF_RANGE - 1
 
 
+def from_symmetric(x: Tensor) -> Tensor:
+    """The inverse of :func:`to_symmetric` for storage and display: [−1, 1] → [0, 1], clipped."""
+    return ((x + 1) / 2).clamp(0, 1)
+
+
 def _check_shapes(params: Tensor, x: Tensor | None, n_params: int, channels: int, name: str) -> None:
     if params.dim() != 4 or params.shape[1] != n_params:
         raise ValueError(f"{name} expects params [batch, {n_params}, H, W], got {tuple(params.shape)}")

@@ -379,3 +379,19 @@ def test_tradeoff_comparison_names_the_models_beaten_on_both_axes():
         row["p" if row["bottleneck"] == "gaussian" else "beta"] = strength
     found = experiments.tradeoff_comparison(result)
     assert found["gap_bpd"] is None and found["gd_dominated"] == [0.1, 0.5] and found["vb_dominated"] == []
+
+
+def test_colour_samples_are_stored_in_the_unit_interval_and_drawn_as_they_were():
+    from ibcore import cache
+    from ibcore.experiments.pixelcnn import _unit_interval
+    from ibcore.likelihoods import from_symmetric, to_symmetric
+    from ibcore.plots.pixelcnn import _as_images
+
+    images = torch.rand(2, 2, 3, 4, 4)
+    symmetric = to_symmetric(images)
+    assert torch.allclose(from_symmetric(symmetric), images, atol=1 / 255)
+    stored = cache.encode_array(_unit_interval(symmetric, {"dataset": "cifar10"}).numpy())  # no negative values
+    shown = _as_images(cache.decode_array(stored))
+    assert shown.shape == (2, 2, 4, 4, 3) and abs(shown - images.permute(0, 1, 3, 4, 2).numpy()).max() < 2 / 255
+    binary = (torch.rand(2, 2, 1, 4, 4) > 0.5).float()
+    assert torch.equal(_unit_interval(binary, {"dataset": "binarized-mnist"}), binary)

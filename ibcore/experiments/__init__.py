@@ -1,9 +1,12 @@
-"""Every figure and table of the book as a named experiment with three profiles.
+"""Every figure and table of the book as a named experiment with four profiles.
 
-- ``quick``: CPU, ≤ 90 s on 2 cores; executed live when the book is built.
-- ``cpu``: a faithful reduced run (≤ 45 min on 2 cores); its result file is
-  committed under ``results/``.
-- ``full``: the paper's settings, for a GPU.
+- ``quick``: CPU, ≤ 90 s on 2 cores; executed live when the book is built: a pipeline check,
+  never evidence.
+- ``cpu``: trained networks on 2 CPU cores (≤ 90 min per experiment, one thread per trial at
+  ``--jobs 2``), reduced where the chapter says; its result file is committed under ``results/``.
+- ``gpu``: the paper's networks and data on the budget-aware recipe, ≤ 150 s per experiment on one
+  H100/H200 (``python -m ibcore run-all --profile gpu``).
+- ``full``: the paper's own settings and schedule, for hours on a GPU.
 
 ``run(name, profile, **overrides)`` resolves the profile's config, applies the overrides,
 runs the experiment's grid as a sweep of cached trials and returns a JSON-able result dict,

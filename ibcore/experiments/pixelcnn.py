@@ -95,6 +95,14 @@ def _samples(model, config: Config) -> tuple:
     return images.reshape(draws, per_z, *images.shape[1:]), time.perf_counter() - t0
 
 
+def _unit_interval(images, config: Config):
+    """Images in [0, 1] for the result file (:func:`ibcore.cache.encode_array` stores non-negative
+    arrays): binarised MNIST as it is, CIFAR-10's [−1, 1] mapped back to [0, 1]."""
+    from ibcore.likelihoods import from_symmetric
+
+    return images if config["dataset"] == "binarized-mnist" else from_symmetric(images)
+
+
 def _pixelcnn_trial(config: Config, settings: dict, run: TrialRun) -> dict:
     """Train one hybrid model on −ELBO + β·Σ_j KL_j and measure it on the test set, in nats and bits/dim."""
     import torch
@@ -117,7 +125,7 @@ def _pixelcnn_trial(config: Config, settings: dict, run: TrialRun) -> dict:
                 test_nelbo_bpd=bits_per_dim(nelbo, dims), test_nll_bpd=bits_per_dim(nll, dims),
                 test_kl_bpd=bits_per_dim(kl, dims), train_bottleneck_kl=history["bottleneck_kl"][-1],
                 seconds=total_seconds(history), sample_seconds=sample_seconds, history=history,
-                samples=cache.encode_array(samples.numpy()))
+                samples=cache.encode_array(_unit_interval(samples, config).numpy()))
 
 
 SUMMARY_KEYS = ("bottleneck", "p", "beta", "epochs", "test_nelbo_bpd", "test_nll_bpd", "test_kl_bpd", "test_kl",

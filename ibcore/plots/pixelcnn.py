@@ -77,10 +77,11 @@ def plot_tradeoff(result: Mapping) -> plt.Figure:
 
 
 def _as_images(samples: np.ndarray) -> np.ndarray:
-    """[draws, per_z, C, H, W] samples → images for imshow: binary as is, [−1, 1] colour to [0, 1] HWC."""
+    """[draws, per_z, C, H, W] samples in [0, 1] (as the result stores them) → images for imshow:
+    one channel as it is, colour as HWC."""
     if samples.shape[2] == 1:
         return samples[:, :, 0]
-    return np.clip((samples.transpose(0, 1, 3, 4, 2) + 1) / 2, 0, 1)
+    return np.clip(samples.transpose(0, 1, 3, 4, 2), 0, 1)
 
 
 def _find(result: Mapping, kind: str, value: float) -> dict:

@@ -43,6 +43,7 @@ from tqdm.auto import tqdm
 
 from ibcore.layers import check_choice, kl_loss
 from ibcore.train import checkpoint as checkpoints
+from ibcore.train.epoch_sums import SYNC_EVERY, EpochSums, NonFiniteLossError
 from ibcore.train.recipe import Recipe, learning_rate_at
 from ibcore.train.evaluation import (batch_indices, error_rate, mean_elbo_terms, negative_elbo,
                                      recalibrate_batchnorm, reconstruction_terms)
@@ -55,14 +56,6 @@ RECONSTRUCTION_KEYS = ("ce", "lz", "test_nelbo", "test_ce", "test_lz", "lr", "se
 #: on the training batches; ``test_nelbo = test_nll + test_kl`` on the test set (``test_kl``: the VAE's KL).
 ELBO_KEYS = ("nelbo", "bottleneck_kl", "test_nelbo", "test_nll", "test_kl", "lr", "seconds")
 OBJECTIVES = ("classification", "reconstruction", "elbo")
-#: Steps between host synchronisations that check the loss is still finite.
-SYNC_EVERY = 500
-
-
-class NonFiniteLossError(FloatingPointError):
-    """The loss became NaN or infinite; the message says where and suggests remedies."""
-
-
 class TrainingStopped(Exception):
     """:func:`fit` with ``stop_after=K`` ends after epoch K of the full run's schedule; ``history``: those K."""
 
@@ -116,34 +109,6 @@ def _make_optimizer(model: nn.Module, recipe: Recipe) -> torch.optim.Optimizer:
                            weight_decay=recipe.weight_decay, nesterov=recipe.nesterov and recipe.momentum > 0)
 
 
-class _EpochSums:
-    """Per-epoch sums of the data term, Lz and errors, kept on the device (no host sync per step).
-
-    Also remembers the first step whose loss was not finite, with its terms, for the error message.
-    """
-
-    def __init__(self, device: torch.device) -> None:
-        self.values = torch.zeros(3, device=device)              # Σ n·ce, Σ n·lz, Σ wrong
-        self.first_bad = torch.full((), -1, dtype=torch.long, device=device)
-        self.bad_terms = torch.zeros(2, device=device)
-
-    def add(self, step: int, ce: Tensor, lz: Tensor, wrong: Tensor, n: int) -> None:
-        terms = torch.stack([ce.detach().float(), lz.detach().float()])
-        self.values += torch.cat([terms * n, wrong.float().reshape(1)])
-        newly_bad = (self.first_bad < 0) & ~torch.isfinite(terms).all()
-        self.first_bad = torch.where(newly_bad, torch.full_like(self.first_bad, step), self.first_bad)
-        self.bad_terms = torch.where(newly_bad, terms, self.bad_terms)
-
-    def raise_if_not_finite(self, epoch: int, beta: float) -> None:
-        step = int(self.first_bad)  # the host sync
-        if step >= 0:
-            ce, lz = self.bad_terms.tolist()
-            raise NonFiniteLossError(
-                f"non-finite loss at epoch {epoch + 1}, batch {step + 1}: CE={ce:.4g}, Lz={lz:.4g}, "
-                f"beta={beta}. Lower the learning rate or beta (the original code warns beta <= 0.5 on "
-                "Cluttered MNIST) and check the inputs for NaN.")
-
-
 def _batch_terms(model: nn.Module, x: Tensor, y: Tensor, objective: str,
                  n_train: int) -> tuple[Tensor, Tensor, Tensor]:
     """(data term, Lz, misclassified count) of one batch, all on the device; loss = data + β·Lz.
@@ -173,7 +138,7 @@ def _train_epoch(model: nn.Module, step_model: nn.Module, optimizer: torch.optim
     """
     model.train()
     device = x.device
-    sums = _EpochSums(device)
+    sums = EpochSums(device)
     batches = batch_indices(len(x), recipe.batch_size, generator, drop_last=recipe.drop_last)
     flips = (torch.rand(len(x), generator=generator) < 0.5).to(device) if recipe.augment == "flip" else None
     channels_last = x.dim() == 4 and is_convolutional(model)
