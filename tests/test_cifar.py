@@ -240,7 +240,7 @@ def test_cifar_tables_and_figures_give_the_mean_and_spread_over_seeds():
     assert by_beta["TC noise on (nats)"].tolist() == pytest.approx([10 / 0.3 + 0.5, 10 / 3 + 0.5], abs=1e-3)
     assert by_beta["TC noise off (nats)"].tolist() == pytest.approx([20 / 0.3, 20 / 3], abs=1e-3)
     [ax] = plots.plot_error_vs_filters(filters).axes
-    means = [line for line in ax.lines if line.get_linestyle() == "-"]
+    means = [line for line in ax.lines if line.get_marker() not in (".", "_")]  # not the seeds, not the caps
     assert [list(line.get_ydata()) for line in means] == [pytest.approx([31.0])] * 3
     assert "3 seeds" in ax.get_title()
     tc = plots.plot_tc_vs_beta(beta).axes[1]

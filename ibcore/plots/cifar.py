@@ -12,8 +12,7 @@ from typing import Callable, Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ibcore.plots.mnist import METHOD_LABELS, METHOD_STYLES
-from ibcore.plots.style import SMALLEST, add_provenance, result_provenance, use_style
+from ibcore.plots.style import SMALLEST, add_provenance, dropout_style, figsize, result_provenance, use_style
 
 _LAYER_STYLES = (("#0173b2", "o", "dropout layer 1 (after 32×32 → 16×16)"),
                 ("#d55e00", "s", "dropout layer 2 (after 16×16 → 8×8)"))
@@ -39,11 +38,11 @@ def _over_seeds(rows: Sequence[Mapping], x: Callable[[Mapping], float],
 
 
 def _seed_line(ax: plt.Axes, rows: Sequence[Mapping], x: Callable[[Mapping], float], y: Callable[[Mapping], float],
-               *, colour, marker: str, label: str, ls: str = "-") -> None:
+               *, colour, marker: str, label: str, ls: str = "-", filled: bool = True) -> None:
     """Mean over seeds with ± sd bars, and every seed as a dot."""
     xs, means, sds, points = _over_seeds(rows, x, y)
     ax.errorbar(xs, means, yerr=sds if sds.any() else None, color=colour, marker=marker, ls=ls, capsize=3,
-                label=label)
+                label=label, markerfacecolor=colour if filled else "white")
     if len(points) > len(xs):
         ax.plot(*zip(*points), ls="none", marker=".", ms=4, color=colour, alpha=0.5)
 
@@ -64,12 +63,12 @@ def plot_error_vs_filters(result: Mapping) -> plt.Figure:
     the mean over seeds with ± sd bars where a setting has several seeds."""
     rows = _rows(result)
     use_style()
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    fig, ax = plt.subplots(figsize=figsize(4.4))
     for kind in dict.fromkeys(r["dropout"] for r in rows):
-        colour, marker = METHOD_STYLES.get(kind, ("k", "o"))
+        style = dropout_style(kind)
         _seed_line(ax, [r for r in rows if r["dropout"] == kind], lambda r: 100 * r["filter_fraction"],
-                   lambda r: 100 * r["test_error"], colour=colour, marker=marker,
-                   label=METHOD_LABELS.get(kind, kind))
+                   lambda r: 100 * r["test_error"], colour=style.colour, marker=style.marker, ls=style.linestyle,
+                   filled=style.filled, label=style.label)
     _percent_axis(ax, [r["filter_fraction"] for r in rows])
     ax.set(ylabel="test error (%)", title=f"All-CNN-32 on CIFAR-10, Softplus (Fig. 3b) · {_seeds_note(rows)}")
     ax.legend(fontsize=SMALLEST)
@@ -85,7 +84,7 @@ def plot_information_per_layer(result: Mapping) -> plt.Figure:
     if not rows:
         raise ValueError("the result has no Information Dropout rows")
     use_style()
-    fig, (ax_total, ax_unit) = plt.subplots(1, 2, figsize=(10, 3.9))
+    fig, (ax_total, ax_unit) = plt.subplots(1, 2, figsize=figsize(4.0))
     percent = lambda r: 100 * r["filter_fraction"]  # noqa: E731
     for k, (colour, marker, label) in enumerate(_LAYER_STYLES):
         _seed_line(ax_total, rows, percent, lambda r, k=k: r["information"][k]["total"], colour=colour,
@@ -120,7 +119,7 @@ def plot_tc_vs_beta(result: Mapping) -> plt.Figure:
     it, with the noise off (the control: the added noise alone lowers the noisy TC)."""
     rows = _rows(result)
     use_style()
-    fig, (ax_err, ax_tc) = plt.subplots(1, 2, figsize=(10, 3.9))
+    fig, (ax_err, ax_tc) = plt.subplots(1, 2, figsize=figsize(4.0))
     beta = lambda r: r["beta"]  # noqa: E731
     _seed_line(ax_err, rows, beta, lambda r: 100 * r["test_error"], colour="#0173b2", marker="o", label="test error")
     _seed_line(ax_tc, rows, beta, lambda r: r["total_correlation"], colour="#d55e00", marker="s",
@@ -143,7 +142,7 @@ def plot_occlusion(result: Mapping) -> plt.Figure:
     means over seeds with ± sd."""
     rows = _rows(result)
     use_style()
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    fig, ax = plt.subplots(figsize=figsize(4.4))
     lines = (("test_error", "main task, noise off (D)", "#0173b2", "o", "-"),
              ("noisy_test_error", "main task, noise on (N)", "#0173b2", "^", "--"),
              ("nuisance_error", "nuisance: the occluding digit", "#d55e00", "s", "-"))
