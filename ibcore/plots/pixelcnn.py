@@ -10,7 +10,7 @@ from matplotlib.patches import FancyBboxPatch
 from matplotlib.ticker import MaxNLocator
 
 from ibcore.cache import decode_array
-from ibcore.plots.style import SMALLEST, add_provenance, result_provenance, use_style
+from ibcore.plots.style import SMALLEST, add_provenance, dropout_style, figsize, result_provenance, use_style
 
 BOTTLENECK_LABELS = {"none": "no bottleneck", "gaussian": "Gaussian dropout (GD)",
                      "variational": "variational bottleneck (VB)"}
@@ -45,7 +45,8 @@ def pixelcnn_table(result: Mapping):
 
 
 def _draw_tradeoff(ax: plt.Axes, result: Mapping, highlight: Mapping | None) -> None:
-    styles = {"gaussian": dict(color="C0", marker="o"), "variational": dict(color="C1", marker="s")}
+    styles = {kind: dict(color=dropout_style(kind).colour, marker=dropout_style(kind).marker,
+                         ls=dropout_style(kind).linestyle) for kind in ("gaussian", "variational")}
     for kind, style in styles.items():
         rows = _rows(result, kind)
         kl, nelbo = [r["test_kl_bpd"] for r in rows], [r["test_nelbo_bpd"] for r in rows]
@@ -69,7 +70,7 @@ def plot_tradeoff(result: Mapping) -> plt.Figure:
     strength (p or β, written at each point) and the no-bottleneck model as a star. Lower is
     a better fit; further right, more information in the latents."""
     use_style()
-    fig, ax = plt.subplots(figsize=(7.8, 4.4))
+    fig, ax = plt.subplots(figsize=figsize(4.4))
     _draw_tradeoff(ax, result, None)
     ax.set_title("Fit vs use of the latents")
     fig.tight_layout(rect=(0, 0.05, 1, 1))
@@ -105,7 +106,7 @@ def plot_pixelcnn_frame(result: Mapping, kind: str, value: float) -> plt.Figure:
     images = _as_images(decode_array(row["samples"]))
     draws, per_z = images.shape[:2]
     use_style()
-    fig = plt.figure(figsize=(9.6, 4.0))  # 768 px at 80 dpi: about the width of the text column
+    fig = plt.figure(figsize=figsize(4.0))
     left, right = fig.add_gridspec(1, 2, width_ratios=(1.0, 1.25), wspace=0.25)
     cells = left.subgridspec(draws, per_z, wspace=0.05, hspace=0.05)
     for d in range(draws):
@@ -147,7 +148,7 @@ def plot_hybrid_model() -> plt.Figure:
     """Rey & Mnih's Fig. 1 as a diagram: x → encoder → z → decoder → u; x_<j and u → PixelCNN → v_j
     → bottleneck → ṽ_j; [ṽ_j, u_j] → MLP mixer → p(x_j | x_<j, z)."""
     use_style()
-    fig, ax = plt.subplots(figsize=(11.0, 3.4))
+    fig, ax = plt.subplots(figsize=figsize(3.4))
     top, bottom = 2.2, 0.6
     boxes = {"x": ((0.8, top), "image x", "0.92"), "enc": ((2.9, top), "VAE encoder\nq(z | x)", "#cfe3f5"),
              "z": ((5.0, top), "latents z\n4×4×16", "#cfe3f5"), "dec": ((7.1, top), "VAE decoder", "#cfe3f5"),

@@ -7,7 +7,18 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ibcore.cache import decode_array
-from ibcore.plots.style import SMALLEST, add_provenance, result_provenance, use_style
+from ibcore.plots.style import (FIGURE_WIDTH, SMALLEST, add_provenance, dropout_style, figsize, number,
+                                result_provenance, use_style)
+
+#: The style of each VAE latent: the Gaussian latent is a variational (DVIB-like) layer.
+LATENT_STYLE = {"gaussian": "variational", "information": "information"}
+#: Line styles of Table I's sizes k = 1, 2, 3 (latent 256·k).
+K_LINESTYLES = {1: ":", 2: "--", 3: "-"}
+
+
+def _label(row: Mapping, with_k: bool) -> str:
+    name = {"gaussian": "Gaussian latent", "information": "Information latent"}.get(row["latent"], row["latent"])
+    return f"{name}, k = {row.get('k', 1)}" if with_k else name
 
 
 def _image_row(axes: Sequence[plt.Axes], images: np.ndarray, label: str) -> None:
@@ -19,31 +30,41 @@ def _image_row(axes: Sequence[plt.Axes], images: np.ndarray, label: str) -> None
 
 
 def plot_vae_images(result: Mapping, n: int = 8) -> plt.Figure:
-    """Test images, their reconstructions p(x|z), z ~ q(z|x), and samples x ~ p(x|z), z ~ p(z), per latent."""
+    """Test images, their reconstructions p(x|z), z ~ q(z|x), and samples x ~ p(x|z), z ~ p(z), per
+    latent (β = 1; at the largest k when the result has several)."""
     rows = [r for r in result["rows"] if r["beta"] == 1.0] or result["rows"]
+    top = max(r.get("k", 1) for r in rows)
+    rows = [r for r in rows if r.get("k", 1) == top]
     originals = decode_array(result["originals"])[:n]
     n = len(originals)
     use_style()
-    fig, axes = plt.subplots(1 + 2 * len(rows), n, figsize=(0.8 * n + 1.6, 0.85 * (1 + 2 * len(rows)) + 0.4),
-                             squeeze=False)
+    height = FIGURE_WIDTH * 0.82 * (1 + 2 * len(rows)) / (n + 2.2) + 0.45
+    fig, axes = plt.subplots(1 + 2 * len(rows), n, figsize=figsize(height), squeeze=False)
     _image_row(axes[0], originals, "test image")
+    with_k = "ks" in result["config"]
     for i, row in enumerate(rows):
-        _image_row(axes[1 + 2 * i], decode_array(row["reconstructions"])[:n], f"{row['latent']}\nreconstruction")
-        _image_row(axes[2 + 2 * i], decode_array(row["samples"])[:n], f"{row['latent']}\nsample")
-    fig.subplots_adjust(left=0.2, bottom=0.08, wspace=0.05, hspace=0.1)
+        label = _label(row, with_k).replace(", ", "\n")
+        _image_row(axes[1 + 2 * i], decode_array(row["reconstructions"])[:n], f"{label}\nreconstruction")
+        _image_row(axes[2 + 2 * i], decode_array(row["samples"])[:n], f"{label}\nsample")
+    fig.subplots_adjust(left=0.22, right=0.99, bottom=0.12, top=0.99, wspace=0.05, hspace=0.1)
     return add_provenance(fig, result_provenance(result))
 
 
 def plot_vae_elbo(result: Mapping) -> plt.Figure:
-    """Test negative ELBO (nats per image) per epoch, one line per latent and β (Table I's metric)."""
+    """Test negative ELBO (nats per image) per epoch, one line per latent, k and β (Table I's metric):
+    colour and marker by latent, line style by k."""
     use_style()
-    fig, ax = plt.subplots(figsize=(6.0, 3.8))
-    for row in result["rows"]:
+    fig, ax = plt.subplots(figsize=figsize(4.4))
+    with_k = "ks" in result["config"]
+    for row in sorted(result["rows"], key=lambda r: (r.get("k", 1), r["latent"], r["beta"])):
         nelbo = row["history"]["test_nelbo"]
-        label = f"{row['latent']} (β = {row['beta']:g}): ELBO {row['test_elbo']:.1f}"
-        ax.plot(range(1, len(nelbo) + 1), nelbo, marker="." if len(nelbo) < 40 else None, label=label)
+        style = dropout_style(LATENT_STYLE.get(row["latent"], row["latent"]))
+        label = f"{_label(row, with_k)}" + (f", β = {row['beta']:g}" if len(result["config"]["betas"]) > 1 else "")
+        ax.plot(range(1, len(nelbo) + 1), nelbo, color=style.colour, ls=K_LINESTYLES.get(row.get("k", 1), "-"),
+                marker=style.marker, markevery=max(1, len(nelbo) // 8), label=f"{label}: ELBO {number(row['test_elbo'])}")
     ax.set(xlabel="epoch", ylabel="test −ELBO (nats / image)", title="VAE on binarised MNIST")
-    ax.legend(fontsize=SMALLEST)
+    ax.set_ylim(top=min(ax.get_ylim()[1], 1.25 * max(r["history"]["test_nelbo"][-1] for r in result["rows"])))
+    ax.legend(fontsize=SMALLEST, ncol=2 if len(result["rows"]) > 3 else 1)
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     return add_provenance(fig, result_provenance(result))
 
@@ -56,7 +77,7 @@ def plot_vae_beta_frame(result: Mapping, beta: float, n: int = 8) -> plt.Figure:
     if not current:
         raise ValueError(f"no run with beta={beta!r}; betas: {[r['beta'] for r in rows]}")
     use_style()
-    fig = plt.figure(figsize=(9.0, 3.4))
+    fig = plt.figure(figsize=figsize(3.6))
     grid = fig.add_gridspec(3, n + 4, wspace=0.05)
     originals = decode_array(result["originals"])[:n]
     for r, (images, label) in enumerate(((originals, "test image"),
