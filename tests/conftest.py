@@ -85,3 +85,19 @@ def real_data_root() -> Path:
     if os.environ.get("CI"):
         pytest.fail("IBCORE_DATA must point at the prepared offline data in CI")
     pytest.skip("set IBCORE_DATA to the folder prepared by ../shared/data/prepare_offline.py")
+
+
+def interrupt_at(model, training_batch: int) -> None:
+    """Make ``model`` raise KeyboardInterrupt at its ``training_batch``-th forward pass in training
+    mode (1-based): a run killed mid-epoch, for the resume tests."""
+    calls = {"n": 0}
+    original = model.forward
+
+    def interrupted(x):
+        calls["n"] += model.training
+        if calls["n"] == training_batch:
+            raise KeyboardInterrupt
+        return original(x)
+
+    model.forward = interrupted
+

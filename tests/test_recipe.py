@@ -8,6 +8,7 @@ from ibcore import experiments
 from ibcore.models import AllCNN32
 from ibcore.train import RECIPE_KEYS, Recipe, beta_used, fit, learning_rate_at, steps_per_epoch
 from ibcore.train.recipe import PAPER_N_TRAIN
+from tests.conftest import interrupt_at
 
 
 def test_every_field_is_a_documented_setting():
@@ -82,16 +83,7 @@ def test_resume_mid_run_continues_the_per_step_schedule_bit_identically(tmp_path
     expected = fit(reference, train, test, beta=1.0, seed=3, progress=False, **LINEAR)
 
     model = tiny_cnn()
-    calls = {"n": 0}
-    original = model.forward
-
-    def interrupted(x):
-        calls["n"] += model.training
-        if calls["n"] == 3 + 2:  # epoch 2, batch 2 (3 training batches per epoch)
-            raise KeyboardInterrupt
-        return original(x)
-
-    model.forward = interrupted
+    interrupt_at(model, 3 + 2)  # epoch 2, batch 2 (3 training batches per epoch)
     with pytest.raises(KeyboardInterrupt):
         fit(model, train, test, beta=1.0, seed=3, progress=False, checkpoint=tmp_path / "run.pt", **LINEAR)
     resumed_model = tiny_cnn(seed=99)

@@ -6,6 +6,7 @@ from torch import nn
 from ibcore.layers import InformationDropout
 from ibcore.models import MLP
 from ibcore.train import NonFiniteLossError, fit, learning_rate, recalibrate_batchnorm
+from tests.conftest import interrupt_at
 
 
 def tiny_data(n=256, d=20, seed=0):
@@ -44,16 +45,7 @@ def test_resume_after_interruption_is_bit_identical(tmp_path):
     expected = fit(reference, train, test, **SETTINGS)
 
     model = tiny_model()
-    calls = {"n": 0}
-    original_forward = model.forward
-
-    def interrupted_forward(x):
-        calls["n"] += model.training
-        if calls["n"] == 8 + 3:  # epoch 2, batch 3 (8 training batches per epoch)
-            raise KeyboardInterrupt
-        return original_forward(x)
-
-    model.forward = interrupted_forward
+    interrupt_at(model, 8 + 3)  # epoch 2, batch 3 (8 training batches per epoch)
     with pytest.raises(KeyboardInterrupt):
         fit(model, train, test, checkpoint=tmp_path / "run.pt", **SETTINGS)
     assert torch.load(tmp_path / "run.pt", weights_only=True)["epoch"] == 1
