@@ -118,3 +118,12 @@ def test_quick_profile_reaches_the_issue_target(real_data_root, tmp_path):
     assert errors["information"] <= 0.030
     line = next(l for l in out.stdout.splitlines() if l.startswith("information"))
     assert f"{100 * errors['information']:.2f}"[:3] in line
+
+
+def test_span_seconds_runs_from_the_first_trials_start_to_the_last_ones_end():
+    from ibcore.experiments.registry import span_seconds
+
+    records = [{"provenance": {"finished": "2026-12-01T10:00:00+00:00", "seconds": 600.0}},   # 09:50 → 10:00
+               {"provenance": {"finished": "2026-12-01T11:00:00+00:00", "seconds": 300.0}}]   # 10:55 → 11:00
+    assert span_seconds(records) == 70 * 60
+    assert span_seconds(records[:1]) == 600.0

@@ -192,15 +192,29 @@ def trial_done(name: str, trial: sweep.Trial) -> bool:
     return cache.trial_path(name, trial.id).exists()
 
 
+def span_seconds(records: list[dict]) -> float:
+    """Wall time from the first trial's start to the last trial's end (each trial record's finish time
+    less its seconds): a sweep's whole wall time when its trials were computed over several calls,
+    e.g. a grid extended after a first run (it includes any pause between the calls)."""
+    import datetime
+
+    ends = [datetime.datetime.fromisoformat(r["provenance"]["finished"]).timestamp() for r in records]
+    starts = [end - r["provenance"]["seconds"] for end, r in zip(ends, records)]
+    return round(max(ends) - min(starts), 2)
+
+
 def finish(run: Prepared, seconds: float) -> dict:
-    """Combine the cached rows of a run whose trials are all done into its result, and cache it."""
+    """Combine the cached rows of a run whose trials are all done into its result, and cache it.
+
+    ``seconds`` is this call's wall time; ``provenance.span_seconds`` the sweep's over every call that
+    computed its trials (:func:`span_seconds`), ``provenance.trial_seconds`` the sum of the trials' own."""
     name, config = run.experiment.name, run.config
     records = [cache.read_json(cache.trial_path(name, trial.id)) for trial in run.trials]
     rows = [record["row"] for record in records]
     result = run.experiment.combine(config, rows) if run.experiment.combine else {"rows": rows}
     devices = sorted({record["provenance"]["device"] for record in records})
     provenance = cache.provenance(None, seconds)
-    provenance.update(device=", ".join(devices),
+    provenance.update(device=", ".join(devices), span_seconds=span_seconds(records),
                       trial_seconds=round(sum(r["provenance"]["seconds"] for r in records), 2))
     result.update(name=name, profile=run.profile, config=config, key=run.key,
                   format_version=run.experiment.format_version, data=run.data,
