@@ -49,8 +49,18 @@ def test_every_public_name_is_reexported():
 
 
 def test_result_provenance_names_device_and_commit():
-    assert plots.result_provenance(cluttered_result()).endswith("2 test · cpu · commit abc1234")
+    assert plots.result_provenance(cluttered_result()).endswith("2 test · cpu · commit abc1234 · earlier ibcore sources")
     assert plots.result_provenance(cluttered_result(new=False)).endswith("2 test")
+
+
+def test_result_provenance_says_when_a_result_predates_todays_sources():
+    from ibcore.cache import source_hash
+
+    today = cluttered_result()
+    today["provenance"]["source_hash"] = source_hash()
+    assert plots.result_provenance(today).endswith("commit abc1234")
+    today["provenance"]["source_hash"] = "0" * 16
+    assert plots.result_provenance(today).endswith("· earlier ibcore sources")
 
 
 def layer_norms(fig: plt.Figure) -> dict[str, list]:

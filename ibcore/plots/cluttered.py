@@ -233,11 +233,13 @@ def plot_localisation(result: Mapping) -> plt.Figure:
     axes[0, 0].set_ylim(bottom=0)
     axes[1, 0].set_ylim(bottom=0)
     height = fig.get_figheight()
+    add_provenance(fig, result_provenance(result), wrap=True)
+    under_legend = 0.25 + 0.2 * (provenance_lines(fig) - 1)
     legend_rows = -(-len(drawn) // 3)
     fig.legend(list(drawn.values()), list(drawn), loc="lower center", ncol=3, fontsize=SMALLEST,
-               bbox_to_anchor=(0.5, 0.25 / height), frameon=False)
-    fig.tight_layout(rect=(0, (0.4 + 0.25 * legend_rows) / height, 1, 1))
-    return add_provenance(fig, result_provenance(result))
+               bbox_to_anchor=(0.5, under_legend / height), frameon=False)
+    fig.tight_layout(rect=(0, (under_legend + 0.15 + 0.25 * legend_rows) / height, 1, 1))
+    return fig
 
 
 def plot_cluttered_samples(x, labels, boxes, titles: Sequence[str] | None = None) -> plt.Figure:

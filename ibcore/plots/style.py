@@ -3,6 +3,7 @@ the provenance line every result figure carries, the one rounding rule and the o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Mapping
 
 import matplotlib.pyplot as plt
@@ -153,7 +154,9 @@ def seed_count(result: Mapping) -> int | None:
 
 def result_provenance(result: Mapping) -> str:
     """The provenance line of an experiment result: profile, epochs, seeds, train and test size, and,
-    when the result records its ``provenance`` (device, commit), where it ran: "… · cpu · commit abc1234"."""
+    when the result records its ``provenance`` (device, commit), where it ran: "… · cpu · commit abc1234".
+    A result computed with other ibcore sources than today's (its recorded source hash differs, or it
+    records none) says so: "… · earlier ibcore sources" (``python -m ibcore verify NAME`` re-checks it)."""
     data = result["data"]
     text = provenance(result["profile"], epochs=result["config"].get("epochs"), seeds=seed_count(result),
                       n_train=data.get("n_train"), dataset=data.get("dataset"))
@@ -163,7 +166,16 @@ def result_provenance(result: Mapping) -> str:
         text += f" · {run['device']}"
     if run.get("commit"):
         text += f" · commit {str(run['commit'])[:7]}"
+    if run and run.get("source_hash") != _todays_sources():
+        text += " · earlier ibcore sources"
     return text
+
+
+@lru_cache(maxsize=1)
+def _todays_sources() -> str:
+    from ibcore.cache import source_hash
+
+    return source_hash()
 
 
 def glue_provenance(key: str, result: Mapping) -> str:

@@ -11,9 +11,9 @@ from ibcore.plots.style import (FIGURE_WIDTH, SMALLEST, add_provenance, dropout_
                                 result_provenance, use_style)
 
 #: The style of each VAE latent: the Gaussian latent is a variational (DVIB-like) layer.
-LATENT_STYLE = {"gaussian": "variational", "information": "information"}
+_LATENT_STYLE = {"gaussian": "variational", "information": "information"}
 #: Line styles of Table I's sizes k = 1, 2, 3 (latent 256·k).
-K_LINESTYLES = {1: ":", 2: "--", 3: "-"}
+_K_LINESTYLES = {1: ":", 2: "--", 3: "-"}
 
 
 def _label(row: Mapping, with_k: bool) -> str:
@@ -58,9 +58,9 @@ def plot_vae_elbo(result: Mapping) -> plt.Figure:
     with_k = "ks" in result["config"]
     for row in sorted(result["rows"], key=lambda r: (r.get("k", 1), r["latent"], r["beta"])):
         nelbo = row["history"]["test_nelbo"]
-        style = dropout_style(LATENT_STYLE.get(row["latent"], row["latent"]))
+        style = dropout_style(_LATENT_STYLE.get(row["latent"], row["latent"]))
         label = f"{_label(row, with_k)}" + (f", β = {row['beta']:g}" if len(result["config"]["betas"]) > 1 else "")
-        ax.plot(range(1, len(nelbo) + 1), nelbo, color=style.colour, ls=K_LINESTYLES.get(row.get("k", 1), "-"),
+        ax.plot(range(1, len(nelbo) + 1), nelbo, color=style.colour, ls=_K_LINESTYLES.get(row.get("k", 1), "-"),
                 marker=style.marker, markevery=max(1, len(nelbo) // 8), label=f"{label}: ELBO {number(row['test_elbo'])}")
     ax.set(xlabel="epoch", ylabel="test −ELBO (nats / image)", title="VAE on binarised MNIST")
     ax.set_ylim(top=min(ax.get_ylim()[1], 1.25 * max(r["history"]["test_nelbo"][-1] for r in result["rows"])))
