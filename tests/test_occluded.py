@@ -121,7 +121,9 @@ def test_occluded_experiment_runs_end_to_end_on_tiny_data(fake_cifar_mnist_root,
     assert set(result["examples"]) == {"images", "labels", "digits", "boxes"}
     assert list(experiments.summary_table(result).index) == [0.0, 3.0]  # what the CLI prints
     table = experiments.occlusion_table(result)
-    assert list(table.columns[:3]) == ["main error D (%)", "main error N (%)", "nuisance error (%)"]
+    assert list(table.columns[:5]) == ["seeds", "main error D (%)", "main error D (%) sd", "main error N (%)",
+                                       "nuisance error (%)"]
+    assert table["seeds"].tolist() == [1, 1] and table["main error D (%) sd"].isna().all()  # one seed: no sd
     figure = plots.plot_occlusion(result)
     assert len(figure.axes[0].lines) == 4  # D, N, nuisance, chance
     plots.plot_kl_maps(result, 3.0)  # RGB examples and their digit boxes
