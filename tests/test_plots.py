@@ -183,6 +183,37 @@ def test_every_figure_fills_the_text_column_with_text_of_at_least_11_px():
     assert not problems, problems
 
 
+def committed_figures() -> dict[str, tuple[plt.Figure, bool]]:
+    """The figures chapters 15, 16, 13 and 21 draw from the committed results (their real provenance
+    lines are the longest: device, commit, "earlier ibcore sources"), inline or as slider frames."""
+    def best(name: str) -> dict:
+        return experiments.committed(name, profiles=("full", "gpu", "cpu"))
+
+    filters, beta, occluded, elbo, vae_beta, pixelcnn = (best(n) for n in (
+        "cifar-filters", "cifar-beta", "occluded-cifar", "vae-elbo", "vae-beta", "pixelcnn-bottleneck"))
+    first_p = min(r["p"] for r in pixelcnn["rows"] if r["bottleneck"] == "gaussian")
+    inline = dict(error_vs_filters=plots.plot_error_vs_filters(filters),
+                  information_per_layer=plots.plot_information_per_layer(filters),
+                  tc_vs_beta=plots.plot_tc_vs_beta(beta), occlusion=plots.plot_occlusion(occluded),
+                  vae_elbo=plots.plot_vae_elbo(elbo), vae_images=plots.plot_vae_images(elbo),
+                  tradeoff=plots.plot_tradeoff(pixelcnn))
+    frames = dict(vae_beta=plots.plot_vae_beta_frame(vae_beta, 1.0),
+                  pixelcnn_frame=plots.plot_pixelcnn_frame(pixelcnn, "gaussian", first_p))
+    return {**{k: (f, True) for k, f in inline.items()}, **{k: (f, False) for k, f in frames.items()}}
+
+
+def test_the_committed_results_figures_fill_the_column_with_their_whole_provenance_line():
+    """A long provenance line is broken in two, not left to run past the edge (which widened the
+    occlusion figure to 882 px on the page and shrank its text below 11 px)."""
+    problems = {}
+    for name, (fig, inline) in committed_figures().items():
+        width, smallest, outside = shown(fig, inline)
+        if abs(width / plots.COLUMN_PX - 1) > 0.1 or smallest < plots.MIN_TEXT_PX or outside > 0.02:
+            problems[name] = dict(width_px=round(width), smallest_px=round(smallest, 1), outside_in=round(outside, 2))
+    plt.close("all")
+    assert not problems, problems
+
+
 def test_the_figure_width_is_the_measured_column_at_the_books_resolution():
     assert plots.FIGURE_WIDTH * plots.DPI == plots.FIGURE_PX == plots.COLUMN_PX - 16 == 768
     assert matplotlib.font_manager.FontProperties(size="small").get_size_in_points() * plots.DPI / 72 \

@@ -12,7 +12,7 @@ from typing import Callable, Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ibcore.plots.style import SMALLEST, add_provenance, dropout_style, figsize, result_provenance, use_style
+from ibcore.plots.style import SMALLEST, dropout_style, figsize, layout_with_provenance, result_provenance, use_style
 
 _LAYER_STYLES = (("#0173b2", "o", "dropout layer 1 (after 32×32 → 16×16)"),
                 ("#d55e00", "s", "dropout layer 2 (after 16×16 → 8×8)"))
@@ -72,8 +72,7 @@ def plot_error_vs_filters(result: Mapping) -> plt.Figure:
     _percent_axis(ax, [r["filter_fraction"] for r in rows])
     ax.set(ylabel="test error (%)", title=f"All-CNN-32 on CIFAR-10, Softplus (Fig. 3b) · {_seeds_note(rows)}")
     ax.legend(fontsize=SMALLEST)
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
-    return add_provenance(fig, result_provenance(result))
+    return layout_with_provenance(fig, result_provenance(result))
 
 
 def plot_information_per_layer(result: Mapping) -> plt.Figure:
@@ -96,8 +95,7 @@ def plot_information_per_layer(result: Mapping) -> plt.Figure:
     ax_total.set(ylabel="nats per image", title="(a) total information through the layer")
     ax_unit.set(ylabel="nats per unit and image", title="(b) average information per unit")
     ax_total.legend(fontsize=SMALLEST)
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
-    return add_provenance(fig, result_provenance(result))
+    return layout_with_provenance(fig, result_provenance(result))
 
 
 def _beta_axis(ax: plt.Axes, betas: Sequence[float]) -> None:
@@ -132,8 +130,7 @@ def plot_tc_vs_beta(result: Mapping) -> plt.Figure:
         _beta_axis(ax, [r["beta"] for r in rows])
     ax_err.set(ylabel="test error (%)", title=f"test error (noise off) · {_seeds_note(rows)}")
     ax_tc.set(ylabel="total correlation (nats)", title="TC of log z, last dropout layer")
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
-    return add_provenance(fig, result_provenance(result))
+    return layout_with_provenance(fig, result_provenance(result))
 
 
 def plot_occlusion(result: Mapping) -> plt.Figure:
@@ -153,5 +150,4 @@ def plot_occlusion(result: Mapping) -> plt.Figure:
     ax.axhline(90, color="0.5", lw=0.8, ls=":", label="chance (10 classes)")
     ax.set(ylabel="test error (%)", title=f"Occluded CIFAR (Fig. 4) · {_seeds_note(rows)}")
     ax.legend(fontsize=SMALLEST)
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
-    return add_provenance(fig, result_provenance(result))
+    return layout_with_provenance(fig, result_provenance(result))

@@ -8,8 +8,8 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ibcore.plots.style import (DROPOUT_STYLES, SMALLEST, add_provenance, dropout_style, figsize, provenance,
-                                result_provenance, seed_count, use_style)
+from ibcore.plots.style import (DROPOUT_STYLES, SMALLEST, dropout_style, figsize, layout_with_provenance,
+                                provenance, result_provenance, seed_count, use_style)
 
 _KINDS = ("none", "binary", "lognormal", "information")
 #: The MNIST chapters' kinds of dropout, labelled and styled from the book's one palette
@@ -61,10 +61,8 @@ def plot_training_curves(result: dict) -> plt.Figure:
     for ax in (ax_err, ax_kl):
         ax.xaxis.get_major_locator().set_params(integer=True)
     epochs = max(row["epochs"] for row in rows)
-    add_provenance(fig, provenance(result["profile"], epochs=epochs, n_train=n_train, seeds=seed_count(result),
-                                   dataset=result["data"]["dataset"]))
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
-    return fig
+    return layout_with_provenance(fig, provenance(result["profile"], epochs=epochs, n_train=n_train,
+                                                  seeds=seed_count(result), dataset=result["data"]["dataset"]))
 
 
 def _plot_runs(ax: plt.Axes, curves: list[list[float]], style: dict) -> None:
@@ -113,8 +111,7 @@ def plot_error_vs_width(result: Mapping, ax: plt.Axes | None = None) -> plt.Figu
     ax.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
     ax.yaxis.set_minor_locator(matplotlib.ticker.NullLocator())
     ax.legend(fontsize=SMALLEST)
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
-    return add_provenance(fig, result_provenance(result))
+    return layout_with_provenance(fig, result_provenance(result))
 
 
 def _density(hist: Mapping) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -155,5 +152,4 @@ def plot_activation_priors(result: Mapping) -> plt.Figure:
             title = f"Softplus: KS = {fit['ks']:.3f}, Q-Q R² = {fit['qq_r2']:.3f}"
         ax.set(xlabel="log z", ylabel="density", title=title)
         ax.legend(fontsize=SMALLEST)
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
-    return add_provenance(fig, result_provenance(result))
+    return layout_with_provenance(fig, result_provenance(result))

@@ -10,7 +10,7 @@ from matplotlib.patches import FancyBboxPatch
 from matplotlib.ticker import MaxNLocator
 
 from ibcore.cache import decode_array
-from ibcore.plots.style import SMALLEST, add_provenance, dropout_style, figsize, result_provenance, use_style
+from ibcore.plots.style import SMALLEST, add_provenance, dropout_style, figsize, layout_with_provenance, result_provenance, use_style
 
 BOTTLENECK_LABELS = {"none": "no bottleneck", "gaussian": "Gaussian dropout (GD)",
                      "variational": "variational bottleneck (VB)"}
@@ -73,8 +73,7 @@ def plot_tradeoff(result: Mapping) -> plt.Figure:
     fig, ax = plt.subplots(figsize=figsize(4.4))
     _draw_tradeoff(ax, result, None)
     ax.set_title("Fit vs use of the latents")
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
-    return add_provenance(fig, result_provenance(result))
+    return layout_with_provenance(fig, result_provenance(result))
 
 
 def _as_images(samples: np.ndarray) -> np.ndarray:
@@ -121,7 +120,7 @@ def plot_pixelcnn_frame(result: Mapping, kind: str, value: float) -> plt.Figure:
                  f"(left); test −ELBO vs VAE KL (right)", fontsize="medium")
     _draw_tradeoff(fig.add_subplot(right), result, row)
     fig.subplots_adjust(left=0.04, right=0.98, bottom=0.17, top=0.9)
-    return add_provenance(fig, result_provenance(result))
+    return add_provenance(fig, result_provenance(result), wrap=True)
 
 
 def pixelcnn_frames(result: Mapping, kind: str) -> dict[float, plt.Figure]:

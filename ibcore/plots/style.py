@@ -133,6 +133,16 @@ def add_provenance(fig: plt.Figure, text: str, *, fontsize: str | float = SMALLE
     return fig
 
 
+def layout_with_provenance(fig: plt.Figure, text: str) -> plt.Figure:
+    """Write the provenance line under the figure, broken at its " · " separators where it is wider
+    than the figure (:func:`add_provenance` with ``wrap``), and lay the axes out above it: a long
+    line neither runs past the edge (which would widen the saved figure and shrink its text) nor
+    overlaps the x-axis labels."""
+    add_provenance(fig, text, wrap=True)
+    fig.tight_layout(rect=(0, (0.06 + 0.17 * provenance_lines(fig)) / fig.get_figheight(), 1, 1))
+    return fig
+
+
 def _width_px(fig: plt.Figure, artist) -> float:
     return artist.get_window_extent(fig.canvas.get_renderer()).width
 

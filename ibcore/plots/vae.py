@@ -7,8 +7,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ibcore.cache import decode_array
-from ibcore.plots.style import (FIGURE_WIDTH, SMALLEST, add_provenance, dropout_style, figsize, number,
-                                result_provenance, use_style)
+from ibcore.plots.style import (FIGURE_WIDTH, SMALLEST, add_provenance, dropout_style, figsize,
+                                layout_with_provenance, number, result_provenance, use_style)
 
 #: The style of each VAE latent: the Gaussian latent is a variational (DVIB-like) layer.
 _LATENT_STYLE = {"gaussian": "variational", "information": "information"}
@@ -47,7 +47,7 @@ def plot_vae_images(result: Mapping, n: int = 8) -> plt.Figure:
         _image_row(axes[1 + 2 * i], decode_array(row["reconstructions"])[:n], f"{label}\nreconstruction")
         _image_row(axes[2 + 2 * i], decode_array(row["samples"])[:n], f"{label}\nsample")
     fig.subplots_adjust(left=0.22, right=0.99, bottom=0.12, top=0.99, wspace=0.05, hspace=0.1)
-    return add_provenance(fig, result_provenance(result))
+    return add_provenance(fig, result_provenance(result), wrap=True)
 
 
 def plot_vae_elbo(result: Mapping) -> plt.Figure:
@@ -65,8 +65,7 @@ def plot_vae_elbo(result: Mapping) -> plt.Figure:
     ax.set(xlabel="epoch", ylabel="test −ELBO (nats / image)", title="VAE on binarised MNIST")
     ax.set_ylim(top=min(ax.get_ylim()[1], 1.25 * max(r["history"]["test_nelbo"][-1] for r in result["rows"])))
     ax.legend(fontsize=SMALLEST, ncol=2 if len(result["rows"]) > 3 else 1)
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
-    return add_provenance(fig, result_provenance(result))
+    return layout_with_provenance(fig, result_provenance(result))
 
 
 def plot_vae_beta_frame(result: Mapping, beta: float, n: int = 8) -> plt.Figure:
@@ -97,7 +96,7 @@ def plot_vae_beta_frame(result: Mapping, beta: float, n: int = 8) -> plt.Figure:
     ax.set_ylim(0, 1.6 * max(r + k for r, k in zip(recon, kl)))  # headroom: the legend sits above the bars
     ax.legend(fontsize=SMALLEST, loc="upper left", handlelength=1.2)
     fig.subplots_adjust(left=0.12, right=0.99, bottom=0.18, top=0.9)
-    return add_provenance(fig, result_provenance(result))
+    return add_provenance(fig, result_provenance(result), wrap=True)
 
 
 def vae_beta_frames(result: Mapping) -> dict[float, plt.Figure]:
