@@ -10,7 +10,8 @@ from matplotlib.patches import FancyBboxPatch
 from matplotlib.ticker import MaxNLocator
 
 from ibcore.cache import decode_array
-from ibcore.plots.style import SMALLEST, add_provenance, dropout_style, figsize, layout_with_provenance, result_provenance, use_style
+from ibcore.plots.style import (SMALLEST, add_provenance, dropout_style, figsize, layout_with_provenance,
+                                provenance_lines, result_provenance, use_style)
 
 BOTTLENECK_LABELS = {"none": "no bottleneck", "gaussian": "Gaussian dropout (GD)",
                      "variational": "variational bottleneck (VB)"}
@@ -119,8 +120,10 @@ def plot_pixelcnn_frame(result: Mapping, kind: str, value: float) -> plt.Figure:
     fig.suptitle(f"{BOTTLENECK_LABELS[row['bottleneck']]}, {_strength(row)}: samples, each row from one z "
                  f"(left); test −ELBO vs VAE KL (right)", fontsize="medium")
     _draw_tradeoff(fig.add_subplot(right), result, row)
-    fig.subplots_adjust(left=0.04, right=0.98, bottom=0.17, top=0.9)
-    return add_provenance(fig, result_provenance(result), wrap=True)
+    add_provenance(fig, result_provenance(result), wrap=True)
+    fig.subplots_adjust(left=0.04, right=0.98, bottom=(0.5 + 0.17 * provenance_lines(fig)) / fig.get_figheight(),
+                        top=0.9)
+    return fig
 
 
 def pixelcnn_frames(result: Mapping, kind: str) -> dict[float, plt.Figure]:

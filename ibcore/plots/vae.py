@@ -8,7 +8,8 @@ import numpy as np
 
 from ibcore.cache import decode_array
 from ibcore.plots.style import (FIGURE_WIDTH, SMALLEST, add_provenance, dropout_style, figsize,
-                                layout_with_provenance, number, result_provenance, use_style)
+                                layout_with_provenance, number, provenance_lines, result_provenance,
+                                use_style)
 
 #: The style of each VAE latent: the Gaussian latent is a variational (DVIB-like) layer.
 _LATENT_STYLE = {"gaussian": "variational", "information": "information"}
@@ -46,8 +47,10 @@ def plot_vae_images(result: Mapping, n: int = 8) -> plt.Figure:
         label = _label(row, with_k).replace(", ", "\n")
         _image_row(axes[1 + 2 * i], decode_array(row["reconstructions"])[:n], f"{label}\nreconstruction")
         _image_row(axes[2 + 2 * i], decode_array(row["samples"])[:n], f"{label}\nsample")
-    fig.subplots_adjust(left=0.22, right=0.99, bottom=0.12, top=0.99, wspace=0.05, hspace=0.1)
-    return add_provenance(fig, result_provenance(result), wrap=True)
+    add_provenance(fig, result_provenance(result), wrap=True)
+    fig.subplots_adjust(left=0.22, right=0.99, bottom=(0.1 + 0.17 * provenance_lines(fig)) / height, top=0.99,
+                        wspace=0.05, hspace=0.1)
+    return fig
 
 
 def plot_vae_elbo(result: Mapping) -> plt.Figure:
@@ -95,8 +98,10 @@ def plot_vae_beta_frame(result: Mapping, beta: float, n: int = 8) -> plt.Figure:
                  fontsize=SMALLEST)
     ax.set_ylim(0, 1.6 * max(r + k for r, k in zip(recon, kl)))  # headroom: the legend sits above the bars
     ax.legend(fontsize=SMALLEST, loc="upper left", handlelength=1.2)
-    fig.subplots_adjust(left=0.12, right=0.99, bottom=0.18, top=0.9)
-    return add_provenance(fig, result_provenance(result), wrap=True)
+    add_provenance(fig, result_provenance(result), wrap=True)
+    fig.subplots_adjust(left=0.12, right=0.99, bottom=(0.5 + 0.17 * provenance_lines(fig)) / fig.get_figheight(),
+                        top=0.9)
+    return fig
 
 
 def vae_beta_frames(result: Mapping) -> dict[float, plt.Figure]:
