@@ -12,7 +12,6 @@ EXPECTED = ("mnist-mlp", "mnist-width-sweep", "activation-priors", "vae-elbo", "
 #: Committed results known to predate the current code, with why; each one's chapter says so.
 #: An entry here is a to-do (issue 9: the faithful Cluttered MNIST rerun), not a pass.
 PENDING_RERUN: dict[str, str] = {
-    "vae-elbo": "issue 19: rerun at k = 1, 2, 3 for 50 epochs",
 }
 
 
