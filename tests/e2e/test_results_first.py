@@ -77,6 +77,12 @@ _FIGURES = """() => {
 }"""
 
 
+def _first_result_figure(page):
+    """The first figure whose caption names a committed profile (the screenshots show a result, not the
+    data figure that may come before it)."""
+    return page.locator("article.bd-article figure", has_text=COMMITTED_PROFILE).first
+
+
 def _settled(visit, path: Path) -> None:
     """Wait until the page's images are decoded and its sliders drawn."""
     visit.page.set_viewport_size(COLUMN_VIEWPORT)
@@ -100,7 +106,7 @@ def test_every_figure_is_as_wide_as_the_text_column(site: Path, open_page) -> No
         if off:
             wrong[path.name] = {"column": found["column"], "figures": off}
         if EXPERIMENT_CHAPTER.match(path.name):
-            first = visit.page.locator("article.bd-article figure").first
+            first = _first_result_figure(visit.page)
             if first.count():
                 first.scroll_into_view_if_needed()
                 visit.page.screenshot(path=str(SHOTS / f"{path.stem}-first-figure-1400.png"))
@@ -168,7 +174,7 @@ def test_on_a_wide_screen_the_first_result_figure_keeps_the_column_width(site: P
         narrow = visit.page.evaluate(_FIGURES)
         visit.page.set_viewport_size(WIDE_VIEWPORT)
         wide = visit.page.evaluate(_FIGURES)
-        first = visit.page.locator("article.bd-article figure").first
+        first = _first_result_figure(visit.page)
         first.scroll_into_view_if_needed()
         visit.page.screenshot(path=str(SHOTS / f"{path.stem}-first-figure-1920.png"))
         if not wide["figures"] or abs(wide["figures"][0]["width"] / narrow["figures"][0]["width"] - 1) > WIDTH_TOLERANCE:
