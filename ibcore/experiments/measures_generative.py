@@ -52,10 +52,10 @@ def gaussian_dropout_better(result: Mapping) -> Finding:
     from ibcore.experiments.pixelcnn import tradeoff_comparison
 
     found = [tradeoff_comparison({"rows": rows}) for rows in _seeds(result["rows"]).values()]
-    gaps = [f["gap_bpd"] for f in found if f["gap_bpd"] is not None]
-    if gaps:
-        gap = Sample.of(gaps)
-        gd_share = sum(f["gd_better_share"] for f in found if f["gap_bpd"] is not None) / len(gaps)
+    overlapping = [f for f in found if f["gap_bpd"] is not None]
+    if overlapping:
+        gap = Sample.of([f["gap_bpd"] for f in overlapping])
+        gd_share = sum(f["gd_better_share"] for f in overlapping) / len(overlapping)
         side, share = ("GD", gd_share) if gap.mean > 0 else ("VB", 1 - gd_share)  # the side ahead on average
         return Finding(f"VB − GD −ELBO at equal KL: {gap.text(4)} bits/dim ({side} better on {100 * share:.0f} % "
                        f"of the range)", paired(gap, ">"), (gap.n,))

@@ -35,8 +35,8 @@ from ibcore.plots.prose import glue_frame, glue_key, glue_numbers
 from ibcore.plots.style import (COLUMN_PX, DPI, DROPOUT_STYLES, FIGURE_PX, FIGURE_WIDTH, HEADERS, MIN_TEXT_PX, PALETTE,
                                 PIXEL_RATIO, SMALLEST, SMOKE_RUN, DropoutStyle, add_provenance, alt_text,
                                 dropout_style, figsize, glue_provenance, layout_with_provenance, number, provenance,
-                                provenance_lines, readable_header, result_provenance, seed_count, set_alt, table,
-                                use_style)
+                                provenance_lines, provenance_margin, readable_header, result_provenance, seed_count,
+                                set_alt, table, use_style)
 from ibcore.plots.theory import (plot_dropout_bound, plot_dropout_density, plot_ib_curve, plot_ib_frame,
                                  plot_kl_priors, plot_stochastic_advantage, plot_tc_check)
 from ibcore.plots.vae import plot_vae_beta_frame, plot_vae_elbo, plot_vae_images, vae_beta_frames
@@ -46,7 +46,8 @@ __all__ = [
     "layout_with_provenance", "result_provenance", "table", "readable_header", "glue_numbers", "glue_frame", "glue_key",
     "COLUMN_PX", "FIGURE_PX", "FIGURE_WIDTH", "MIN_TEXT_PX", "figsize", "DROPOUT_STYLES", "DropoutStyle",
     "dropout_style",
-    "SMOKE_RUN", "seed_count", "provenance_lines", "glue_provenance", "number", "set_alt", "alt_text",
+    "SMOKE_RUN", "seed_count", "provenance_lines", "provenance_margin", "glue_provenance", "number", "set_alt",
+    "alt_text",
     "plot_ib_curve", "plot_ib_frame", "plot_stochastic_advantage", "plot_kl_priors", "plot_tc_check",
     "plot_dropout_bound", "plot_dropout_density",
     "METHOD_LABELS", "METHOD_STYLES", "plot_training_curves", "width_table", "plot_error_vs_width",

@@ -11,7 +11,7 @@ from matplotlib.ticker import MaxNLocator
 
 from ibcore.cache import decode_array
 from ibcore.plots.style import (SMALLEST, add_provenance, dropout_style, figsize, layout_with_provenance,
-                                provenance_lines, result_provenance, use_style)
+                                provenance_margin, result_provenance, use_style)
 
 BOTTLENECK_LABELS = {"none": "no bottleneck", "gaussian": "Gaussian dropout (GD)",
                      "variational": "variational bottleneck (VB)"}
@@ -121,8 +121,7 @@ def plot_pixelcnn_frame(result: Mapping, kind: str, value: float) -> plt.Figure:
                  f"(left); test −ELBO vs VAE KL (right)", fontsize="medium")
     _draw_tradeoff(fig.add_subplot(right), result, row)
     add_provenance(fig, result_provenance(result), wrap=True)
-    fig.subplots_adjust(left=0.04, right=0.98, bottom=(0.5 + 0.17 * provenance_lines(fig)) / fig.get_figheight(),
-                        top=0.9)
+    fig.subplots_adjust(left=0.04, right=0.98, bottom=provenance_margin(fig, 0.5), top=0.9)
     return fig
 
 

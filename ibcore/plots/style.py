@@ -139,8 +139,15 @@ def layout_with_provenance(fig: plt.Figure, text: str) -> plt.Figure:
     line neither runs past the edge (which would widen the saved figure and shrink its text) nor
     overlaps the x-axis labels."""
     add_provenance(fig, text, wrap=True)
-    fig.tight_layout(rect=(0, (0.06 + 0.17 * provenance_lines(fig)) / fig.get_figheight(), 1, 1))
+    fig.tight_layout(rect=(0, provenance_margin(fig, 0.06), 1, 1))
     return fig
+
+
+def provenance_margin(fig: plt.Figure, above: float) -> float:
+    """The bottom margin, as a share of the figure's height, that keeps ``above`` inches (tick labels,
+    an x label) clear over the provenance line :func:`add_provenance` wrote, however many lines it took
+    (0.17 in a line at the smallest font)."""
+    return (above + 0.17 * provenance_lines(fig)) / fig.get_figheight()
 
 
 def _width_px(fig: plt.Figure, artist) -> float:

@@ -8,7 +8,7 @@ import numpy as np
 
 from ibcore.cache import decode_array
 from ibcore.plots.style import (FIGURE_WIDTH, SMALLEST, add_provenance, dropout_style, figsize,
-                                layout_with_provenance, number, provenance_lines, result_provenance,
+                                layout_with_provenance, number, provenance_margin, result_provenance,
                                 use_style)
 
 #: The style of each VAE latent: the Gaussian latent is a variational (DVIB-like) layer.
@@ -48,8 +48,8 @@ def plot_vae_images(result: Mapping, n: int = 8) -> plt.Figure:
         _image_row(axes[1 + 2 * i], decode_array(row["reconstructions"])[:n], f"{label}\nreconstruction")
         _image_row(axes[2 + 2 * i], decode_array(row["samples"])[:n], f"{label}\nsample")
     add_provenance(fig, result_provenance(result), wrap=True)
-    fig.subplots_adjust(left=0.22, right=0.99, bottom=(0.1 + 0.17 * provenance_lines(fig)) / height, top=0.99,
-                        wspace=0.05, hspace=0.1)
+    fig.subplots_adjust(left=0.22, right=0.99, bottom=provenance_margin(fig, 0.1), top=0.99, wspace=0.05,
+                        hspace=0.1)
     return fig
 
 
@@ -62,7 +62,7 @@ def plot_vae_elbo(result: Mapping) -> plt.Figure:
     for row in sorted(result["rows"], key=lambda r: (r.get("k", 1), r["latent"], r["beta"])):
         nelbo = row["history"]["test_nelbo"]
         style = dropout_style(_LATENT_STYLE.get(row["latent"], row["latent"]))
-        label = f"{_label(row, with_k)}" + (f", β = {row['beta']:g}" if len(result["config"]["betas"]) > 1 else "")
+        label = _label(row, with_k) + (f", β = {row['beta']:g}" if len(result["config"]["betas"]) > 1 else "")
         ax.plot(range(1, len(nelbo) + 1), nelbo, color=style.colour, ls=_K_LINESTYLES.get(row.get("k", 1), "-"),
                 marker=style.marker, markevery=max(1, len(nelbo) // 8), label=f"{label}: ELBO {number(row['test_elbo'])}")
     ax.set(xlabel="epoch", ylabel="test −ELBO (nats / image)", title="VAE on binarised MNIST")
@@ -99,8 +99,7 @@ def plot_vae_beta_frame(result: Mapping, beta: float, n: int = 8) -> plt.Figure:
     ax.set_ylim(0, 1.6 * max(r + k for r, k in zip(recon, kl)))  # headroom: the legend sits above the bars
     ax.legend(fontsize=SMALLEST, loc="upper left", handlelength=1.2)
     add_provenance(fig, result_provenance(result), wrap=True)
-    fig.subplots_adjust(left=0.12, right=0.99, bottom=(0.5 + 0.17 * provenance_lines(fig)) / fig.get_figheight(),
-                        top=0.9)
+    fig.subplots_adjust(left=0.12, right=0.99, bottom=provenance_margin(fig, 0.5), top=0.9)
     return fig
 
 
