@@ -76,6 +76,9 @@ def test_first_code_cell_is_the_bootstrap(name: str) -> None:
         f"the bootstrap must pip-install from _config.yml's repository.url ({REPOSITORY_URL})"
     assert PROFILE_DEFAULT.search(first.source), \
         'the bootstrap must read the profile as os.environ.get("IBCORE_PROFILE", "quick")'
+    tags = set(first.metadata.get("tags", ()))
+    assert tags & {"hide-input", "hide-cell"}, \
+        "the bootstrap's input is hidden in the rendered book (tag hide-input), kept in the notebook (issue 25)"
 
 
 def test_launch_buttons_point_at_colab_and_binder() -> None:
