@@ -1,4 +1,5 @@
-"""Information measures in nats: entropy, mutual information, total correlation (§5, §8),
+"""Information measures in nats: entropy, mutual information, total correlation (§5; the Gaussian
+TC of §8 is in :mod:`ibcore.metrics.gaussian_tc`),
 and Prop. 1 / Prop. 4 (App. B) numerically: a factorised prior turns the KL term into I + TC.
 
 Pure functions of numpy arrays; discrete distributions are arrays of probabilities
@@ -76,48 +77,6 @@ def total_correlation(p_z: ArrayLike) -> float:
     """
     p = as_distribution(p_z, "p_z")
     return float(sum(entropy(m) for m in marginals(p)) - entropy(p))
-
-
-def gaussian_total_correlation(cov: ArrayLike) -> float:
-    """TC in nats of a Gaussian vector z ~ N(μ, Σ): −½ log|Σ₀⁻¹Σ| with Σ₀ = diag Σ (§8, "Disentangling").
-
-    From H(z_j) = ½ log(2πe Σ_jj) and H(z) = ½ log((2πe)ⁿ |Σ|):
-    TC = Σ_j H(z_j) − H(z) = ½ (Σ_j log Σ_jj − log|Σ|) = −½ log|Σ₀⁻¹Σ|.
-    The paper's §8 writes −log|Σ₀⁻¹Σ|, twice this (the ½ is missing there); the
-    factor does not change comparisons across β. Σ must be symmetric positive
-    definite (a Cholesky factorisation is used for log|Σ|).
-    """
-    c = np.asarray(cov, dtype=np.float64)
-    if c.ndim != 2 or c.shape[0] != c.shape[1]:
-        raise ValueError(f"cov must be a square matrix, got shape {c.shape}")
-    if not np.allclose(c, c.T, rtol=1e-10, atol=1e-12):
-        raise ValueError("cov must be symmetric")
-    try:
-        chol = np.linalg.cholesky(c)
-    except np.linalg.LinAlgError as err:
-        raise ValueError("cov must be positive definite") from err
-    logdet = 2.0 * np.log(np.diag(chol)).sum()
-    return float(0.5 * (np.log(np.diag(c)).sum() - logdet))
-
-
-def gaussian_total_correlation_of_samples(samples: ArrayLike) -> dict[str, float]:
-    """TC of samples [n, d] taken as Gaussian (§8, "Disentangling"), from their covariance (ddof 1).
-
-    Returns ``total`` = −½ log|Σ₀⁻¹Σ| in nats (:func:`gaussian_total_correlation`) and
-    ``per_dimension`` = total / d, the value the original code prints (``cifar.py``,
-    ``correlation``). Needs more samples than dimensions (n > d), else Σ is singular.
-    """
-    z = np.asarray(samples, dtype=np.float64)
-    if z.ndim != 2:
-        raise ValueError(f"samples must be a 2-D array [n, d], got shape {z.shape}")
-    n, d = z.shape
-    if n <= d:
-        raise ValueError(f"need more samples than dimensions to estimate a full covariance, got n={n}, d={d}")
-    if not np.all(np.isfinite(z)):
-        raise ValueError("samples must be finite")
-    cov = np.atleast_2d(np.cov(z, rowvar=False))
-    total = gaussian_total_correlation(cov)
-    return {"total": total, "per_dimension": total / d}
 
 
 # ---------------------------------------------------------------------------

@@ -135,10 +135,12 @@ def representation_total_correlation(model: nn.Module, x: Tensor, calibration: T
     with the noise off and the model's own (noise-off) statistics. Independent noise added to
     log f(x) lowers the TC by itself (it adds to the variances, not the covariances), so a fall of
     the noisy TC with β says more than the noise when the noise-off TC falls too. Each example's
-    output, flattened, is one sample; needs more examples than units. Returns ``total`` (nats)
-    and ``per_dimension`` (:func:`ibcore.metrics.information.gaussian_total_correlation_of_samples`).
+    output, flattened, is one sample; needs more examples than units. Returns a
+    :class:`~ibcore.metrics.gaussian_tc.GaussianTC`: ``total`` (the plug-in, nats), ``total_debiased``
+    (less the plug-in's bias on independent units, 264.6 nats for 3,072 units on 10,000 images) and
+    ``per_dimension`` (:func:`ibcore.metrics.gaussian_tc.gaussian_total_correlation_of_samples`).
     """
-    from ibcore.metrics.information import gaussian_total_correlation_of_samples
+    from ibcore.metrics.gaussian_tc import gaussian_total_correlation_of_samples
 
     z = layer_outputs(model, x, layer_index, noisy=noisy, calibration=calibration, seed=seed)
     log_z = torch.log(z.double().clamp_min(torch.finfo(torch.float32).tiny)).flatten(1)
