@@ -1,6 +1,6 @@
 """(e) How much of the CPU the All-CNN-32 training step uses, and what ``fit`` adds (issue 19).
 
-Two measurements, each in this one run:
+Three measurements, each in this one run:
 
 1. **Achieved GFLOP/s of a training step** (forward, backward, SGD step on a batch of 128
    CIFAR-sized images) at 10 / 25 / 100 % of the filters, without dropout and with Information
@@ -13,13 +13,18 @@ Two measurements, each in this one run:
    recipe of the cpu profiles: per-step rate, flips, NaN guard, BatchNorm dry run, test error) against
    a hand-written loop that does the same training steps, the same dry run and the same test, with
    nothing else. Goal: fit ≤ 1.1× the tight loop.
+3. **The cost of Information Dropout** (issue 26 item 4): its training step over the no-dropout step,
+   channels_last as ``fit`` trains, with f and g computed by one convolution of stacked weights
+   (``fused``, the layer's default) and by two (``unfused``, the layer before item 4), interleaved
+   over ``--ratio-rounds`` rounds; the median of the per-round ratios. Goal: fused ≤ 1.2×.
 
-Usage: ``python benchmarks/cpu_training_efficiency.py [--threads 2] [--steps 6] [--fractions 0.1 0.25 1.0]``.
-Synthetic images (no data needed); run it on an otherwise idle machine.
+Usage: ``python benchmarks/cpu_training_efficiency.py [--threads 2] [--steps 6] [--fractions 0.1 0.25 1.0]
+[--only-ratio]``. Synthetic images (no data needed); run it on an otherwise idle machine.
 """
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 
 import torch
@@ -27,7 +32,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from ibcore.cache import device_name
-from ibcore.layers import kl_loss
+from ibcore.layers import bottlenecks, kl_loss
 from ibcore.models import AllCNN32
 from ibcore.train import Recipe, error_rate, fit, learning_rate_at, recalibrate_batchnorm
 
@@ -51,8 +56,12 @@ def matmul_gflops(size: int = 2048, repeats: int = 5) -> float:
 
 
 def _model(fraction: float, dropout: str, channels_last: bool) -> nn.Module:
+    """All-CNN-32 as the cpu profiles build it; ``dropout="information-unfused"``: f and g as two convs."""
     torch.manual_seed(0)
-    model = AllCNN32(filter_fraction=fraction, dropout=dropout, activation="softplus", input_dropout=0.2)
+    kind = "information" if dropout.startswith("information") else dropout
+    model = AllCNN32(filter_fraction=fraction, dropout=kind, activation="softplus", input_dropout=0.2)
+    for layer in bottlenecks(model):
+        layer.fused = dropout != "information-unfused"
     return model.to(memory_format=torch.channels_last) if channels_last else model
 
 
@@ -63,8 +72,12 @@ def _step(model: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, y
     optimizer.step()
 
 
-def step_rate(fraction: float, dropout: str, channels_last: bool, steps: int) -> tuple[float, float]:
-    """(GFLOP per step, seconds per step: the best of ``steps`` after two warm-up steps)."""
+def step_rate(fraction: float, dropout: str, channels_last: bool, steps: int,
+              clock=time.perf_counter) -> tuple[float, float]:
+    """(GFLOP per step, seconds per step: the best of ``steps`` after two warm-up steps).
+
+    ``clock``: wall time, or ``time.process_time`` (the process's CPU time, which a busy shared core
+    disturbs far less: on one thread it is the step's own work)."""
     model = _model(fraction, dropout, channels_last).train()
     x, y = torch.randn(BATCH, 3, 32, 32), torch.randint(0, 10, (BATCH,))
     if channels_last:
@@ -75,9 +88,9 @@ def step_rate(fraction: float, dropout: str, channels_last: bool, steps: int) ->
     _step(model, optimizer, x, y)
     best = float("inf")
     for _ in range(steps):
-        t0 = time.perf_counter()
+        t0 = clock()
         _step(model, optimizer, x, y)
-        best = min(best, time.perf_counter() - t0)
+        best = min(best, clock() - t0)
     return counter.get_total_flops() / 1e9, best
 
 
@@ -115,6 +128,22 @@ def fit_epoch(fraction: float, train, test) -> float:
     return history["seconds"][0]
 
 
+def dropout_cost(fractions: list[float], steps: int, rounds: int) -> None:
+    """Print the Information Dropout step over the no-dropout step, fused and unfused (section 3)."""
+    variants = ("none", "information", "information-unfused")
+    for fraction in fractions:
+        seconds: dict[str, list[float]] = {v: [] for v in variants}
+        for _ in range(rounds):
+            for variant in variants:
+                seconds[variant].append(step_rate(fraction, variant, True, steps, time.process_time)[1])
+        ratios = {v: [t / n for t, n in zip(seconds[v], seconds["none"])] for v in variants[1:]}
+        cells = [f"{v.replace('information', 'info')} {1000 * statistics.median(seconds[v]):.0f} ms"
+                 for v in variants]
+        print(f"{100 * fraction:>7.0f}% " + " · ".join(cells) + " · ratio to none: " + " · ".join(
+            f"{'fused' if v == 'information' else 'unfused'} {statistics.median(r):.2f}× "
+            f"[{min(r):.2f}–{max(r):.2f}]" for v, r in ratios.items()), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
@@ -122,8 +151,16 @@ def main() -> None:
     parser.add_argument("--fractions", type=float, nargs="+", default=[0.1, 0.25, 1.0])
     parser.add_argument("--fit-images", type=int, default=6400, help="training images of the fit-vs-loop epoch")
     parser.add_argument("--rounds", type=int, default=2, help="alternate fit and the tight loop this many times")
+    parser.add_argument("--ratio-rounds", type=int, default=5,
+                        help="interleaved rounds of the Information-Dropout-over-none ratio (median kept)")
+    parser.add_argument("--only-ratio", action="store_true", help="measure the dropout ratio only (section 3)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    print(f"Information Dropout step / no-dropout step, channels_last, batch {BATCH}, {args.threads} thread(s), "
+          f"process CPU time, best of {args.steps} steps per build, median [range] of {args.ratio_rounds} interleaved rounds")
+    dropout_cost([f for f in args.fractions if f < 1] or args.fractions, args.steps, args.ratio_rounds)
+    if args.only_ratio:
+        return
     peak = matmul_gflops()
     print(f"{device_name('cpu')} · fp32 matmul rate {peak:.0f} GFLOP/s (2048², best of 5) · batch {BATCH}")
     print(f"{'filters':>8} {'dropout':>12} {'layout':>14} {'GFLOP/step':>11} {'ms/step':>8} {'GFLOP/s':>8} "

@@ -1,4 +1,4 @@
-"""What ibcore.experiments.throughput's derived figures rest on, counted on the CPU in seconds: the aten
+"""What ibcore.runs.throughput's derived figures rest on, counted on the CPU in seconds: the aten
 operations one training step dispatches through ``ibcore.train.fit`` (TorchDispatchMode, with the
 profiles' optimiser), and multiply-accumulates per image (forward hooks) against the table's formulas.
 
@@ -13,7 +13,7 @@ import torch
 from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from ibcore.experiments import throughput
+from ibcore.runs import throughput
 from ibcore.train import fit
 
 
@@ -38,6 +38,9 @@ def forward_macs(model: nn.Module, x: torch.Tensor) -> float:
         elif isinstance(module, nn.Linear):
             total[0] += per_image * module.in_features
 
+    for module in model.modules():  # f and g as two calls, so that the hooks see both (the MACs are the same)
+        if hasattr(module, "fused"):
+            module.fused = False
     handles = [m.register_forward_hook(hook) for m in model.modules()]
     model.eval()
     with torch.no_grad():

@@ -142,14 +142,24 @@ def source_hash() -> str:
 
 
 def device_name(device: str | None = None) -> str:
-    """A readable name of the device a run used, e.g. ``cpu (2 threads)`` or ``cuda: NVIDIA H100``."""
+    """A readable name of the device a run used, e.g. ``cpu (1 thread)``, ``cpu (2 threads)`` or
+    ``cuda: NVIDIA H100``."""
     import torch
 
     if device is None:
         device = "cuda" if torch.cuda.is_available() else "cpu"
     if str(device).startswith("cuda") and torch.cuda.is_available():
         return f"{device}: {torch.cuda.get_device_name(torch.device(device))}"
-    return f"{device} ({torch.get_num_threads()} threads)" if str(device) == "cpu" else str(device)
+    if str(device) == "cpu":
+        threads = torch.get_num_threads()
+        return f"{device} ({threads} thread{'' if threads == 1 else 's'})"
+    return str(device)
+
+
+def readable_device(recorded: str) -> str:
+    """A result's recorded device as a reader sees it: results written before the singular was
+    (issue 25) record ``cpu (1 threads)``, shown as ``cpu (1 thread)``."""
+    return str(recorded).replace("(1 threads)", "(1 thread)")
 
 
 def provenance(device: str | None, seconds: float) -> dict:

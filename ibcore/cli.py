@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ibcore import experiments, sweep
+from ibcore.cache import readable_device
 from ibcore.train.recipe import PRECISIONS
 
 VERIFY_HELP = ("re-run the first trial of a committed result (best: full, gpu, cpu) for its first K epochs of "
@@ -49,8 +50,16 @@ def _print_result(result: dict) -> None:
     prov = result.get("provenance", {})
     print(f"{result['name']} · {result['profile']} profile · {data['dataset']}: "
           f"{data['n_train']:,} train / {data['n_test']:,} test images · "
-          f"{result['seconds']:.1f} s · {prov.get('device', '?')} · cache key {result['key']}")
-    print(experiments.summary_table(result).to_string())
+          f"{result['seconds']:.1f} s · {readable_device(prov.get('device', '?'))} · cache key {result['key']}")
+    print(table_text(experiments.summary_table(result)))
+
+
+def table_text(table) -> str:
+    """A result table as text with "–" for a missing value, not ``NaN``: the spread of one seed, or a
+    setting a row has not (pixelcnn's β of a Gaussian row); a line under it names the sd columns that hold one seed."""
+    one_seed = [str(c) for c in table.columns if str(c).endswith("sd") and table[c].isna().any()]
+    note = f"\n– in {', '.join(one_seed)}: one seed, no spread" if one_seed else ""
+    return table.to_string(na_rep="–") + note
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -95,6 +104,8 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("name")
     check.add_argument("--epochs", type=int, default=1, help="compare the first K epochs (default 1)")
     check.add_argument("--results", type=Path, help="the folder of result files (default: the committed ones)")
+    for command in sub.choices.values():  # an error about a command's arguments prints its usage line
+        command.set_defaults(parser=command)
     return parser
 
 
@@ -125,7 +136,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _run_all(args: argparse.Namespace) -> int:
-    from ibcore.experiments import run_all as queue
+    from ibcore.runs import run_all as queue  # the module
 
     names = queue.queue_names(_names(args.only) or None)
     jobs = args.jobs if args.jobs is not None else queue.default_jobs(args.profile, planning=args.dry_run)
@@ -142,7 +153,7 @@ def _run_all(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from ibcore.experiments.verify import source_note
+    from ibcore.runs.verify import source_note
 
     experiments.get(args.name)
     profiles = (args.profile,) if args.profile else experiments.registry.BEST_FIRST
@@ -158,7 +169,7 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from ibcore.experiments.verify import VerifyError, print_report, verify
+    from ibcore.runs.verify import VerifyError, print_report, verify
 
     try:
         report = verify(args.name, args.epochs, results_dir=args.results)
@@ -183,7 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ibcore: {' '.join(str(err).split())}", file=sys.stderr)
         return 2
     except ValueError as err:  # unknown names, settings, profiles: nothing has run
-        parser.error(str(err))
+        args.parser.error(str(err))  # the command's usage line, exit 2
 
 
 if __name__ == "__main__":

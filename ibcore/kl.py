@@ -58,9 +58,10 @@ def log_normal(mu: Tensor, alpha: Tensor, prior_mu: Tensor | float, prior_sigma:
     normals agree) and is clamped at 0 against rounding.
     """
     prior_sigma = torch.as_tensor(prior_sigma, dtype=alpha.dtype, device=alpha.device)
-    var_ratio = (alpha / prior_sigma) ** 2
-    gap = (mu - prior_mu) / prior_sigma
-    kl = 0.5 * (var_ratio + gap**2) - torch.log(alpha / prior_sigma) - 0.5
+    # The same sum, ordered so that every division and constant acts on the (per-channel) prior,
+    # not on the activations: 9 elementwise passes instead of 14, 1/3 less time (issue 26 item 4).
+    kl = (0.5 / prior_sigma**2) * (alpha * alpha + (mu - prior_mu) ** 2) - torch.log(alpha) \
+        + (torch.log(prior_sigma) - 0.5)
     # Clamp: near α = prior_sigma, mu = prior_mu the terms cancel and rounding can leave a few ulps below 0.
     return kl.clamp_min(0)
 

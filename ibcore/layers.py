@@ -16,6 +16,7 @@ import math
 
 import torch
 from torch import Tensor, nn
+from torch.nn import functional as F
 
 from ibcore import kl as kl_terms
 
@@ -105,6 +106,8 @@ class InformationDropout(Bottleneck):
         self.act = activation_module(activation)
         self.activation, self.prior, self.max_alpha = activation, prior, float(max_alpha)
         self.input_rank = input_rank
+        #: Compute f and g by one conv/linear of twice the outputs (:meth:`branches`); False: two calls.
+        self.fused = fusable(f, g)
         if prior == "log-normal":
             # Learned prior log z ~ N(μ, σ²), one (μ, σ) per channel; σ = exp(log σ) > 0.
             self.prior_mu = nn.Parameter(torch.zeros(out_channels))
@@ -134,12 +137,36 @@ class InformationDropout(Bottleneck):
                    nn.BatchNorm2d(out_channels), out_channels=out_channels, input_rank=4,
                    activation=activation, prior=prior, max_alpha=max_alpha)
 
-    def alpha(self, x: Tensor) -> Tensor:
+    def branches(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """(f's conv/linear output before BatchNorm, g(x)) for the input ``x``.
+
+        f and g read the same input with the same kernel and stride, so one convolution (or matmul)
+        with their weights stacked, 2 × out_channels outputs, computes both and is split in two:
+        the cost of a plain layer on CPU (issue 26 item 4). f's half of the bias is f's own (none:
+        zeros, untrained), so the values equal the two separate calls up to float summation order.
+        """
+        if not self.fused:
+            return self.f(x), self.g(x)
+        f, g = self.f, self.g
+        weight = torch.cat((f.weight, g.weight))
+        bias = torch.cat(tuple(m.bias if m.bias is not None else m.weight.new_zeros(m.weight.shape[0])
+                               for m in (f, g)))
+        both = g._conv_forward(x, weight, bias) if isinstance(g, nn.Conv2d) else F.linear(x, weight, bias)
+        # Each half dense in the output's layout: elementwise ops and BatchNorm run 4× slower on a
+        # channel slice of a channels_last tensor than on a dense copy (the copy costs 1/5 of one).
+        layout = (torch.channels_last if both.dim() == 4 and both.is_contiguous(memory_format=torch.channels_last)
+                  else torch.contiguous_format)
+        return tuple(h.contiguous(memory_format=layout)
+                     for h in both.split((f.weight.shape[0], g.weight.shape[0]), dim=1))
+
+    def alpha(self, x: Tensor, g_out: Tensor | None = None) -> Tensor:
         """The noise scale α(x) = 0.001 + max_alpha · sigmoid(g(x)), in [0.001, max_alpha + 0.001].
 
-        (The ends are reached only where sigmoid(g(x)) rounds to 0 or 1.)
+        (The ends are reached only where sigmoid(g(x)) rounds to 0 or 1.) ``g_out``: g(x) if
+        already computed.
         """
-        alpha = kl_terms.ALPHA_FLOOR + self.max_alpha * torch.sigmoid(self.g(x))
+        g_out = self.g(x) if g_out is None else g_out
+        alpha = kl_terms.ALPHA_FLOOR + self.max_alpha * torch.sigmoid(g_out)
         # Clamp: in float32 the sum can round 1 ulp above the cap (e.g. max_alpha = 1.1 where sigmoid = 1).
         return alpha.clamp_max(self.max_alpha + kl_terms.ALPHA_FLOOR)
 
@@ -154,8 +181,9 @@ class InformationDropout(Bottleneck):
 
     def forward(self, x: Tensor, noisy: bool | None = None) -> Tensor:
         check_rank(x, self.input_rank, type(self).__name__)
-        activations = self.act(self.norm(self.f(x)))
-        alpha = self.alpha(x)
+        f_out, g_out = self.branches(x)
+        activations = self.act(self.norm(f_out))
+        alpha = self.alpha(x, g_out)
         unit_kl = self.unit_kl(activations, alpha)
         # Per-location KL summed over channels ([batch, H, W]) for conv layers, per unit otherwise.
         self.kl_map = unit_kl.sum(1) if unit_kl.dim() == 4 else unit_kl
@@ -165,7 +193,18 @@ class InformationDropout(Bottleneck):
         return activations
 
     def extra_repr(self) -> str:
-        return f"activation={self.activation}, prior={self.prior}, max_alpha={self.max_alpha}"
+        return (f"activation={self.activation}, prior={self.prior}, max_alpha={self.max_alpha}, "
+                f"fused={self.fused}")
+
+
+def fusable(f: nn.Module, g: nn.Module) -> bool:
+    """Whether f and g are two convs of one geometry (or two linear layers), so that one call of
+    stacked weights computes both (:meth:`InformationDropout.branches`)."""
+    if type(f) is not type(g) or type(f) not in (nn.Linear, nn.Conv2d):
+        return False
+    geometry = ("in_features",) if isinstance(f, nn.Linear) else (
+        "in_channels", "kernel_size", "stride", "padding", "dilation", "groups", "padding_mode")
+    return all(getattr(f, a) == getattr(g, a) for a in geometry)
 
 
 class LogNormalDropout(Bottleneck):

@@ -91,6 +91,49 @@ def test_cifar10_whitened_fits_on_all_training_images_and_caches(fake_cifar_mnis
     assert torch.isfinite(xt).all() and xt.abs().max() < 20
 
 
+def _perturbed_zca(monkeypatch, relative: float) -> None:
+    """Every fitted or loaded ZCA matrix scaled by (1 + relative): what another CPU's BLAS and LAPACK
+    rounding does to it (issue 25: three x86 machines, three hashes of the whitened tensors)."""
+    from ibcore.data import whitening
+    from ibcore.experiments import cifar, occluded
+
+    original = whitening.fitted_zca
+    monkeypatch.setattr(whitening, "fitted_zca", lambda *a, **k: (lambda z: ZCAWhitening(
+        z.mean, z.matrix * (1 + relative)))(original(*a, **k)))
+    cifar._whitened.cache_clear()
+    occluded._splits.cache_clear()
+
+
+@pytest.mark.parametrize("name", ["cifar-beta", "occluded-cifar"])
+def test_the_data_identity_names_the_source_not_the_whitened_rounding(name, fake_cifar_mnist_root, monkeypatch):
+    """The identity of a CIFAR split is the same when the ZCA matrix is off by 1e-6 relative (the
+    whitened tensors then differ), and changes with the sizes and the preprocessing's source pixels."""
+    from ibcore.data import array_digest
+    from ibcore.experiments import cifar
+
+    monkeypatch.setenv("IBCORE_DATA", str(fake_cifar_mnist_root))
+    experiment = experiments.get(name)
+    config = experiment.config("quick", {"n_train": 40, "n_test": 20})
+    before, whitened_before = experiment.data(config), array_digest(*cifar.cifar_split(config)[0])
+    _perturbed_zca(monkeypatch, 1e-6)
+    assert array_digest(*cifar.cifar_split(config)[0]) != whitened_before  # the perturbation is real
+    assert experiment.data(config) == before
+    assert before["n_train"] == 40 and before["n_test"] == 20 and "ZCA" in before["preprocessing"]
+    assert experiment.data({**config, "n_test": 10})["sha256"] != before["sha256"]
+    cifar._whitened.cache_clear()
+
+
+def test_pixel_levels_recover_the_bytes_as_read(fake_cifar_mnist_root):
+    from ibcore.data import cifar10, pixel_levels
+
+    x, _ = cifar10(fake_cifar_mnist_root, train=False, download=False)
+    with open(fake_cifar_mnist_root / "cifar-10-batches-py" / "test_batch", "rb") as f:
+        raw = np.asarray(pickle.load(f, encoding="bytes")[b"data"], dtype=np.uint8)
+    assert np.array_equal(pixel_levels(x).reshape(len(x), -1).numpy(), raw)
+    with pytest.raises(ValueError, match="as read"):
+        pixel_levels(standardise_images(x))
+
+
 # --- the model ----------------------------------------------------------------------------------
 
 def test_all_cnn_32_drops_input_pixels_in_training_only():
@@ -209,6 +252,10 @@ def test_cifar_experiments_run_end_to_end_on_tiny_data(fake_cifar_mnist_root, mo
     assert list(experiments.summary_table(beta).index) == [1.0]  # what the CLI prints: rows without "dropout"
     priors = experiments.run("cifar-activation-priors", "quick", progress=False, **tiny)
     assert [r["prior"] for r in priors["rows"]] == ["log-uniform", "log-normal"]
+    for row in filters["rows"] + beta["rows"] + priors["rows"]:  # noise off, on the 200 training images
+        assert 0 <= row["clean_train_error"] <= 1
+    assert table["clean train error (%)"].notna().all()
+    assert "clean_train_error_pct" in experiments.summary_table(priors)
 
 
 def _seeded_results() -> tuple[dict, dict]:
@@ -236,6 +283,8 @@ def test_cifar_tables_and_figures_give_the_mean_and_spread_over_seeds():
     assert (table["seeds"] == 3).all()
     assert table["test error (%)"].tolist() == pytest.approx([31.0] * 3)
     assert table["test error (%) sd"].tolist() == pytest.approx([1.0] * 3)
+    assert table["clean train error (%)"].isna().all()  # rows older than the clean training error: "—"
+    assert table["running train error (%)"].tolist() == pytest.approx([20.0] * 3)
     by_beta = experiments.beta_table(beta)
     assert by_beta["TC noise on (nats)"].tolist() == pytest.approx([10 / 0.3 + 0.5, 10 / 3 + 0.5], abs=1e-3)
     assert by_beta["TC noise off (nats)"].tolist() == pytest.approx([20 / 0.3, 20 / 3], abs=1e-3)

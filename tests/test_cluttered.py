@@ -88,3 +88,15 @@ def test_bad_arguments(kwargs, message):
     images, labels = digits()
     with pytest.raises(ValueError, match=message):
         cluttered_mnist(images, labels, **{"n": 2, **kwargs})
+
+
+def test_cluttered_experiment_rows_record_the_clean_training_error(fake_mnist_root, monkeypatch):
+    from ibcore import experiments
+
+    monkeypatch.setenv("IBCORE_DATA", str(fake_mnist_root))
+    result = experiments.run("cluttered-mnist", "quick", progress=False, n_train=32, n_test=8, epochs=1,
+                             betas=[0.5], filter_fraction=0.05, recalibration_size=32, distractors=4, examples=2)
+    [row] = result["rows"]
+    assert 0 <= row["clean_train_error"] <= 1 and 0 <= row["test_error"] <= 1
+    assert experiments.summary_table(result)["clean_train_error_pct"].tolist() == [
+        pytest.approx(100 * row["clean_train_error"], abs=1e-3)]

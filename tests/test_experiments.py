@@ -49,6 +49,7 @@ def test_run_caches_and_reuses(fake_mnist_root, monkeypatch):
         "dataset": "MNIST", "n_train": 600, "n_test": 200}
     assert len(first["data"]["sha256"]) == 16
     assert [r["dropout"] for r in first["rows"]] == ["information", "binary"]
+    assert all(0 <= r["clean_train_error"] <= 1 for r in first["rows"])  # noise off, on 600 training images
     assert cache.result_path("mnist-mlp", first["key"]).exists()
     assert all(cache.trial_path("mnist-mlp", t).exists() for t in first["trials"])
     assert not any(cache.checkpoint_path("mnist-mlp", t).exists() for t in first["trials"])
@@ -67,6 +68,29 @@ def test_run_caches_and_reuses(fake_mnist_root, monkeypatch):
     table = experiments.summary_table(first)
     assert list(table.index) == ["information", "binary"]
     assert table.loc["information", "test_error_pct"] == pytest.approx(100 * first["rows"][0]["test_error"])
+    assert table.loc["information", "clean_train_error_pct"] == pytest.approx(
+        100 * first["rows"][0]["clean_train_error"], abs=1e-3)
+
+
+def test_width_sweep_rows_record_the_clean_training_error(fake_mnist_root, monkeypatch):
+    monkeypatch.setenv("IBCORE_DATA", str(fake_mnist_root))
+    result = experiments.run("mnist-width-sweep", "quick", progress=False, **{**TINY, "n_train": 300})
+    assert all(0 <= r["clean_train_error"] <= 1 for r in result["rows"])
+
+
+def test_tables_of_results_older_than_the_clean_training_error_say_not_recorded():
+    """Committed results predate ``clean_train_error``: their tables show "–" (a summary too), a
+    group mixing old and new rows shows no mean of a part, and nothing else changes."""
+    rows = [dict(dropout=d, seed=s, epochs=1, seconds=1.0, test_error=0.1, train_error=0.2,
+                 **({"clean_train_error": 0.05} if d == "new" or s == 0 else {}))
+            for d in ("old", "new", "mixed") for s in (0, 1) if d != "old" or s == 1]
+    table = experiments.summary_table({"rows": rows})
+    assert table["clean_train_error_pct"].tolist() == ["–", 5.0, "–"]
+    assert table["test_error_pct"].tolist() == [10.0] * 3 and table["train_error_pct"].tolist() == [20.0] * 3
+    old = dict(summary=[dict(activation="relu", test_error=0.02)])
+    assert experiments.summary_table(old)["clean_train_error_pct"].tolist() == ["–"]
+    new = dict(summary=[dict(activation="relu", test_error=0.02, clean_train_error=0.01)])
+    assert experiments.summary_table(new)["clean_train_error_pct"].tolist() == [1.0]
 
 
 @pytest.mark.parametrize("overrides, message", [

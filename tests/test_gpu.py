@@ -61,7 +61,7 @@ def test_metrics_take_cpu_inputs_for_a_cuda_model():
 def test_run_all_packs_a_queue_onto_the_gpu(real_data_root, tmp_path):
     import json
 
-    from ibcore.experiments.run_all import run_all
+    from ibcore.runs.run_all import run_all
 
     outcomes = run_all("quick", ["activation-priors", "vae-beta"], jobs=4, output_dir=tmp_path, progress=False)
     assert [o.result is not None for o in outcomes] == [True, True]

@@ -154,3 +154,68 @@ def test_wrong_input_rank_raises_value_error():
 def test_bad_dropout_rate(bad):
     with pytest.raises(ValueError, match=r"dropout rate p must be in \[0, 1\)"):
         GaussianDropout(bad)
+
+
+def _fused_and_unfused(build, x_shape, channels_last=False):
+    """Two copies of one layer (same weights): f and g by one stacked conv/matmul, and by two."""
+    torch.manual_seed(0)
+    fused = build().train()
+    unfused = build().train()
+    unfused.load_state_dict(fused.state_dict())
+    unfused.fused = False
+    x = torch.randn(*x_shape)
+    if channels_last:
+        fused, unfused = (m.to(memory_format=torch.channels_last) for m in (fused, unfused))
+        x = x.contiguous(memory_format=torch.channels_last)
+    return fused, unfused, x
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+@pytest.mark.parametrize("build, x_shape", [
+    (lambda: InformationDropout.conv(5, 8, activation="softplus"), (16, 5, 9, 9)),
+    (lambda: InformationDropout.conv(4, 6, kernel_size=1, stride=1, activation="relu"), (8, 4, 5, 5)),
+    (lambda: InformationDropout.linear(7, 9, activation="softplus"), (32, 7)),
+    (lambda: InformationDropout.linear(7, 9, activation="relu"), (32, 7)),
+])
+def test_fused_branches_equal_the_two_separate_layers(build, x_shape, channels_last):
+    """One conv (matmul) of stacked f and g weights computes what f and g computed apart (issue 26
+    item 4): outputs, α, KL, KL map and every gradient, to float tolerance, at the same noise."""
+    if channels_last and len(x_shape) == 2:
+        pytest.skip("channels_last is a layout of images")
+    fused, unfused, x = _fused_and_unfused(build, x_shape, channels_last)
+    assert fused.fused and not unfused.fused
+    f1, g1 = fused.branches(x)
+    assert torch.allclose(f1, unfused.f(x), atol=1e-5) and torch.allclose(g1, unfused.g(x), atol=1e-5)
+    assert torch.allclose(fused.alpha(x), unfused.alpha(x), atol=1e-6)
+    outs = []
+    for layer in (fused, unfused):
+        torch.manual_seed(1)
+        z = layer(x)
+        (z.square().sum() + layer.kl.sum()).backward()
+        outs.append((z, layer.kl, layer.kl_map))
+    for a, b in zip(*outs):
+        assert torch.allclose(a, b, rtol=1e-4, atol=1e-5)
+    grads = [dict((n, p.grad) for n, p in layer.named_parameters()) for layer in (fused, unfused)]
+    assert grads[0].keys() == grads[1].keys()
+    for name in grads[0]:
+        assert torch.allclose(grads[0][name], grads[1][name], rtol=1e-3, atol=1e-4), name
+    if channels_last:
+        assert outs[0][0].is_contiguous(memory_format=torch.channels_last)
+
+
+def test_fusing_keeps_parameters_state_dict_and_initialisation():
+    """The fused layer keeps f's and g's parameters (so old checkpoints load as they are) and draws
+    them in the same order from the same seed; it falls back to two calls where f and g differ."""
+    torch.manual_seed(3)
+    layer = InformationDropout.conv(3, 4)
+    torch.manual_seed(3)
+    f = nn.Conv2d(3, 4, 3, 2, 1, bias=False)
+    g = nn.Conv2d(3, 4, 3, 2, 1)
+    assert torch.equal(layer.f.weight, f.weight) and torch.equal(layer.g.weight, g.weight)
+    assert torch.equal(layer.g.bias, g.bias)
+    assert {"f.weight", "g.weight", "g.bias"} <= set(layer.state_dict())
+    assert sum(p.numel() for p in layer.parameters()) == 2 * 4 * 3 * 9 + 4 + 2 * 4  # f, g, g's bias, BN
+    assert layer.fused and InformationDropout.linear(3, 4).fused
+    odd = InformationDropout(nn.Conv2d(3, 4, 3, 2, 1), nn.Conv2d(3, 4, 3, 1, 1), nn.BatchNorm2d(4),
+                             out_channels=4, input_rank=4)
+    assert not odd.fused  # different strides: f and g are computed apart

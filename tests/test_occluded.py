@@ -115,7 +115,7 @@ def test_occluded_experiment_runs_end_to_end_on_tiny_data(fake_cifar_mnist_root,
     rows = {row["beta"]: row for row in result["rows"]}
     assert set(rows) == {0.0, 3.0}
     for row in rows.values():
-        assert all(0 <= row[k] <= 1 for k in ("test_error", "noisy_test_error", "nuisance_error"))
+        assert all(0 <= row[k] <= 1 for k in ("test_error", "clean_train_error", "noisy_test_error", "nuisance_error"))
         assert row["map_sizes"] == [16, 8] and len(row["digit_localisation"]) == 2
         assert all(math.isfinite(s["mass_ratio"]) for s in row["digit_localisation"])
     assert set(result["examples"]) == {"images", "labels", "digits", "boxes"}
@@ -124,6 +124,7 @@ def test_occluded_experiment_runs_end_to_end_on_tiny_data(fake_cifar_mnist_root,
     assert list(table.columns[:5]) == ["seeds", "main error D (%)", "main error D (%) sd", "main error N (%)",
                                        "nuisance error (%)"]
     assert table["seeds"].tolist() == [1, 1] and table["main error D (%) sd"].isna().all()  # one seed: no sd
+    assert table["main clean train error (%)"].notna().all()
     figure = plots.plot_occlusion(result)
     assert len(figure.axes[0].lines) == 4  # D, N, nuisance, chance
     plots.plot_kl_maps(result, 3.0)  # RGB examples and their digit boxes

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from ibcore import experiments
-from ibcore.experiments import claims_html, papers, registry
-from ibcore.experiments.verdicts import (CONTRADICTED, NOT_ATTEMPTED, NOT_SHOWN, PARTLY, REPRODUCED, UNDERTRAINED,
-                                         VERDICTS)
+from ibcore import claims, experiments
+from ibcore.claims import papers, tables
+from ibcore.claims.verdicts import (CONTRADICTED, NOT_ATTEMPTED, NOT_SHOWN, PARTLY, REPRODUCED, UNDERTRAINED,
+                                    VERDICTS)
+from ibcore.experiments import registry
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = sorted(p.stem.rsplit("-", 1)[0] for p in (ROOT / "results").glob("*.json"))
@@ -31,7 +32,7 @@ def mlp_result(errors: dict[str, list[float]], width: int = 512) -> dict:
 
 @pytest.fixture(scope="module")
 def table():
-    return experiments.paper_comparison()
+    return claims.paper_comparison()
 
 
 @pytest.mark.parametrize("name", COMMITTED)
@@ -88,7 +89,7 @@ def test_an_undertrained_baseline_gives_no_verdict_and_names_it():
                          "binary": [0.09] * 3, "lognormal": [0.09] * 3})
     found = papers.judge(one_width, result)
     assert found.verdict == UNDERTRAINED and found.baseline.startswith("8.00 %")
-    html = claims_html.badge(found.verdict, found.baseline.split(" (")[0])
+    html = tables.badge(found.verdict, found.baseline.split(" (")[0])
     assert "no verdict (undertrained: baseline 8.00 %)" in html
 
 
@@ -143,11 +144,11 @@ def test_the_page_shows_a_profile_column_only_where_a_result_of_it_exists(tmp_pa
     assert papers.committed_profiles() == ("cpu",)
     shutil.copy(tmp_path / "mnist-mlp-cpu.json", tmp_path / "mnist-mlp-gpu.json")
     assert papers.committed_profiles() == ("cpu", "gpu")
-    assert "gpu profile" in experiments.scorecard().html and "full profile" not in experiments.scorecard().html
+    assert "gpu profile" in claims.scorecard().html and "full profile" not in claims.scorecard().html
 
 
 def test_the_scorecard_names_each_paper_once_and_links_every_row_to_its_chapter():
-    html = experiments.scorecard().html
+    html = claims.scorecard().html
     for paper in (papers.ACHILLE, papers.REY):
         assert html.count(f">{escape(paper)}</th>") == 1
     links = re.findall(r'<a class="ib-chapter" href="([^"#]+)(?:#([^"]+))?"', html)
@@ -155,27 +156,27 @@ def test_the_scorecard_names_each_paper_once_and_links_every_row_to_its_chapter(
     for page, anchor in links:
         chapter = page.removesuffix(".html")
         assert (ROOT / "notebooks" / f"{chapter}.ipynb").exists()
-        assert not anchor or anchor in {i for _, i in claims_html.section_titles(chapter)}
+        assert not anchor or anchor in {i for _, i in tables.section_titles(chapter)}
     assert all(f">{v}<" in html for v in VERDICTS)  # the legend
 
 
 def test_a_chapter_shows_its_own_claims_with_one_call():
-    cifar = experiments.claims_table("cifar-filters", "cifar-beta")
+    cifar = claims.claims_table("cifar-filters", "cifar-beta")
     assert set(cifar.frame["item"]) == {"Fig. 3b", "Fig. 5", "Fig. 6a", "Fig. 6b"}
     assert "ib-scorecard" not in cifar.html and 'class="ib-claims"' in cifar._repr_html_()
-    theory = experiments.claims_table("20-gaussian-dropout-bottleneck")
+    theory = claims.claims_table("20-gaussian-dropout-bottleneck")
     assert list(theory.frame["item"]) == ["Theorem 1"]
     with pytest.raises(ValueError, match="no claims for"):
-        experiments.claims_table("cifar-nothing")
+        claims.claims_table("cifar-nothing")
 
 
 def test_cifar_claims_keeps_its_signature_and_speaks_the_vocabulary():
     filters, beta = (registry.committed(n, ("cpu",)) for n in ("cifar-filters", "cifar-beta"))
-    claims = experiments.cifar_claims(filters, beta)
-    assert list(claims["figure"]) == ["Fig. 3b", "Fig. 5 · TC", "Fig. 5 · error", "Fig. 6a",
-                                      "Fig. 6b · fewer filters", "Fig. 6b · top layer"]
-    assert set(claims["verdict"]) <= set(VERDICTS)
-    assert experiments.cifar_claims().empty
+    found = claims.cifar_claims(filters, beta)
+    assert list(found["figure"]) == ["Fig. 3b", "Fig. 5 · TC", "Fig. 5 · error", "Fig. 6a",
+                                     "Fig. 6b · fewer filters", "Fig. 6b · top layer"]
+    assert set(found["verdict"]) <= set(VERDICTS)
+    assert claims.cifar_claims().empty
 
 
 def test_committed_results_parse_in_both_shapes():
@@ -230,8 +231,8 @@ def test_fig_3b_fig_6_on_a_cifar_filters_result():
                                 information=[dict(total=500.0 + s, per_unit=0.2 / f + 0.01 * s),
                                              dict(total=layer2_total + s, per_unit=0.5 / f + 0.01 * s)]))
         return {"rows": out, "data": {}}
-    verdicts = experiments.cifar_claims(rows(0.35, 300.0)).set_index("figure")["verdict"]
+    verdicts = claims.cifar_claims(rows(0.35, 300.0)).set_index("figure")["verdict"]
     assert verdicts["Fig. 3b"] == REPRODUCED and verdicts["Fig. 6a"] == PARTLY  # one seed at 25 %
     assert verdicts["Fig. 6b · fewer filters"] == PARTLY and verdicts["Fig. 6b · top layer"] == PARTLY
-    reversed_ = experiments.cifar_claims(rows(0.45, 800.0)).set_index("figure")["verdict"]
+    reversed_ = claims.cifar_claims(rows(0.45, 800.0)).set_index("figure")["verdict"]
     assert reversed_["Fig. 3b"] == CONTRADICTED and reversed_["Fig. 6a"] == CONTRADICTED

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from ibcore import cache, experiments, kl, plots
+from ibcore import cache, claims, experiments, kl, plots
 from ibcore.likelihoods import (HALF_RANGE, Bernoulli, DiscretizedLogisticMixture, bits_per_dim,
                                 to_symmetric)
 from ibcore.models import ElboTerms, GatedPixelCNN, VAEPixelCNN
@@ -357,19 +357,19 @@ def test_tradeoff_comparison_measures_the_gap_at_equal_vae_kl():
     # GD: −ELBO = 0.20 + 0.1·KL; VB: 0.21 + 0.1·KL; overlap KL ∈ [0.02, 0.08]: VB worse by 0.01 everywhere
     gd = [(0.0, 0.20), (0.04, 0.204), (0.08, 0.208)]
     vb = [(0.02, 0.212), (0.1, 0.22)]
-    found = experiments.tradeoff_comparison(_tradeoff_result(gd, vb))
+    found = claims.tradeoff_comparison(_tradeoff_result(gd, vb))
     assert found["kl_range_bpd"] == pytest.approx((0.02, 0.08))
     assert found["gap_bpd"] == pytest.approx(0.01) and found["gd_better_share"] == 1.0
     assert found["none_kl_nats"] == 0.5 and found["max_kl_nats"] == pytest.approx(0.1 * 543.4)
-    reversed_ = experiments.tradeoff_comparison(_tradeoff_result(vb, gd))
+    reversed_ = claims.tradeoff_comparison(_tradeoff_result(vb, gd))
     assert reversed_["gap_bpd"] == pytest.approx(-0.01) and reversed_["gd_better_share"] == 0.0
 
 
 def test_tradeoff_comparison_without_a_common_kl_range_reports_none():
-    found = experiments.tradeoff_comparison(_tradeoff_result([(0.0, 0.2), (0.01, 0.21)], [(0.05, 0.2), (0.09, 0.21)]))
+    found = claims.tradeoff_comparison(_tradeoff_result([(0.0, 0.2), (0.01, 0.21)], [(0.05, 0.2), (0.09, 0.21)]))
     assert found["kl_range_bpd"] is None and found["gap_bpd"] is None
     with pytest.raises(ValueError, match="gaussian"):
-        experiments.tradeoff_comparison(_tradeoff_result([], [(0.05, 0.2)]))
+        claims.tradeoff_comparison(_tradeoff_result([], [(0.05, 0.2)]))
 
 
 def test_tradeoff_comparison_names_the_models_beaten_on_both_axes():
@@ -377,7 +377,7 @@ def test_tradeoff_comparison_names_the_models_beaten_on_both_axes():
     result = _tradeoff_result([(0.01, 0.25), (0.02, 0.23)], [(0.05, 0.22), (0.09, 0.26)])
     for row, strength in zip(result["rows"][1:], (0.1, 0.5, 0.03, 0.3)):
         row["p" if row["bottleneck"] == "gaussian" else "beta"] = strength
-    found = experiments.tradeoff_comparison(result)
+    found = claims.tradeoff_comparison(result)
     assert found["gap_bpd"] is None and found["gd_dominated"] == [0.1, 0.5] and found["vb_dominated"] == []
 
 

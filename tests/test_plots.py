@@ -63,6 +63,20 @@ def test_result_provenance_says_when_a_result_predates_todays_sources():
     assert plots.result_provenance(today).endswith("· earlier ibcore sources")
 
 
+@pytest.mark.parametrize("threads, said", [(1, "cpu (1 thread)"), (2, "cpu (2 threads)")])
+def test_provenance_names_1_thread_in_the_singular(threads: int, said: str, monkeypatch) -> None:
+    """Issue 25 item 6: "cpu (1 threads)". New results record the singular; old ones are shown with it."""
+    import torch
+
+    from ibcore.cache import device_name
+
+    monkeypatch.setattr(torch, "get_num_threads", lambda: threads)
+    assert device_name("cpu") == said
+    result = cluttered_result()
+    result["provenance"]["device"] = said.replace("thread)", "threads)")  # as results before issue 25 say it
+    assert f"2 test · {said} · commit abc1234" in plots.result_provenance(result)
+
+
 def layer_norms(fig: plt.Figure) -> dict[str, list]:
     """Title of each layer column → the norm of its (first-row) image."""
     return {ax.get_title(): ax.images[0].norm for ax in fig.axes if ax.get_title().startswith("layer")}
@@ -361,3 +375,28 @@ def test_glue_keys_and_frames_name_each_number_by_its_row_and_column() -> None:
 def test_glue_numbers_rejects_what_the_prose_cannot_show(values, message) -> None:
     with pytest.raises(ValueError, match=message):
         plots.glue_numbers("ch", values)
+
+
+@pytest.mark.parametrize("draw", [lambda r: plots.plot_tradeoff(r),
+                                  lambda r: plots.plot_pixelcnn_frame(r, "variational", 0.01)],
+                         ids=["trade-off", "slider frame"])
+def test_the_tradeoffs_p_and_beta_labels_do_not_overlap(draw) -> None:
+    """Issue 25 item 6: chapter 21's β labels overlapped near the origin. On the committed result, no
+    label's box (as the renderer sets it) meets another's or the legend's, and each lies inside the axes."""
+    from matplotlib.text import Text
+
+    from ibcore.plots.pixelcnn import POINT_LABEL
+
+    fig = draw(experiments.committed("pixelcnn-bottleneck"))
+    ax = fig.axes[-1]
+    renderer = fig.canvas.get_renderer()
+    fig.draw_without_rendering()
+    labels = [t for t in ax.texts if t.get_gid() == POINT_LABEL]
+    boxes = [Text.get_window_extent(t, renderer) for t in labels]
+    assert len(boxes) == 9  # four p, five β
+    others = boxes + [ax.get_legend().get_window_extent(renderer)]
+    for i, box in enumerate(boxes):
+        assert not any(box.overlaps(other) for j, other in enumerate(others) if j != i), labels[i].get_text()
+        assert ax.get_window_extent(renderer).contains(box.x0, box.y0) and \
+            ax.get_window_extent(renderer).contains(box.x1, box.y1), labels[i].get_text()
+    plt.close(fig)

@@ -61,7 +61,8 @@ def test_noisy_evaluation_uses_batchnorm_statistics_measured_with_the_noise_on()
     second = bottlenecks(model)[1]
     twin = noisy_copy(model, x, seed=1)
     inputs = []
-    hook = bottlenecks(twin)[1].f.register_forward_hook(lambda m, i, out: inputs.append(out.detach()))
+    # f(x) as the norm reads it (f and g may run as one fused call, which no hook on f sees)
+    hook = bottlenecks(twin)[1].norm.register_forward_pre_hook(lambda m, i: inputs.append(i[0].detach()))
     torch.manual_seed(2)  # other noise samples than the calibration's
     with torch.no_grad(), noise_on(twin):
         twin(x)
@@ -130,6 +131,8 @@ def test_activation_priors_experiment_on_tiny_data(fake_mnist_root, monkeypatch)
                              n_train=300, n_test=100, bins=10)
     rows = {r["activation"]: r for r in result["rows"]}
     assert rows["relu"]["prior"] == "log-uniform" and rows["softplus"]["prior"] == "log-normal"
+    assert all(0 <= row["clean_train_error"] <= 1 for row in rows.values())
+    assert [s["clean_train_error"] for s in result["summary"]] == [r["clean_train_error"] for r in result["rows"]]
     assert 0.1 < rows["relu"]["zero_fraction"] < 0.9  # BatchNorm then ReLU: many exact zeros
     assert rows["softplus"]["zero_fraction"] == 0.0
     assert len(rows["softplus"]["learned_prior"]["mu"]) == 16

@@ -7,7 +7,7 @@ import pytest
 from ibcore import cache, experiments
 
 RESULTS = sorted(experiments.RESULTS_DIR.glob("*-cpu.json"))
-EXPECTED = ("mnist-mlp", "mnist-width-sweep", "activation-priors", "vae-elbo", "vae-beta", "cluttered-mnist",
+EXPECTED = ("mnist-mlp", "mnist-width-sweep", "activation-priors", "vae-elbo", "vae-elbo-k1", "vae-beta", "cluttered-mnist",
             "cifar-beta", "cifar-filters", "cifar-activation-priors", "occluded-cifar", "pixelcnn-bottleneck")
 #: Committed results known to predate the current code, with why; each one's chapter says so.
 #: An entry here is a to-do (issue 9: the faithful Cluttered MNIST rerun), not a pass.
@@ -25,7 +25,7 @@ def test_committed_result_matches_the_current_code(path: Path, real_data_root):
     name = path.name[: -len("-cpu.json")]
     result = json.loads(path.read_text())
     assert result["name"] == name and result["profile"] == "cpu"
-    assert path.stat().st_size < 400_000  # small files only
+    assert path.stat().st_size < 500_000  # small files only (vae-elbo-k1: 6 histories of 300 epochs, 402 kB)
     experiment = experiments.get(name)
     config = experiment.config("cpu")
     if name in PENDING_RERUN:

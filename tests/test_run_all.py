@@ -6,7 +6,7 @@ import pytest
 
 from ibcore import cache, cli, experiments
 from ibcore.experiments import registry
-from ibcore.experiments.run_all import VALUE_ORDER, queue_names, run_all
+from ibcore.runs.run_all import VALUE_ORDER, queue_names, run_all
 
 
 def test_the_queue_runs_in_the_order_of_value():

@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from ibcore import experiments
-from ibcore.experiments import estimate as estimates
-from ibcore.experiments import throughput
-from ibcore.experiments.throughput import Work
+from ibcore.runs import estimate as estimates
+from ibcore.runs import throughput
+from ibcore.runs.throughput import Work
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -125,3 +125,36 @@ def test_bf16_reaches_the_fp32_error_within_the_seed_spread(real_data_root):
     spread = max(errors["fp32"]) - min(errors["fp32"])
     gap = abs(sum(errors["bf16"]) / 3 - sum(errors["fp32"]) / 3)
     assert gap <= max(spread, 0.005), errors
+
+
+def test_clean_train_error_is_the_test_error_measured_on_the_first_training_examples():
+    """The clean training error is the test-error evaluation applied to the training subset: with that
+    subset as the test set, the two agree exactly (noise off, BatchNorm recalibrated with the noise off)."""
+    from ibcore.train import CLEAN_TRAIN_SIZE, clean_train_error, error_rate
+
+    x, y = tiny_data()
+    model = tiny_model()
+    history = fit(model, (x, y), (x[:100], y[:100]), **SETTINGS)
+    assert clean_train_error(model, (x, y), size=100) == history["test_error"][-1]
+    assert clean_train_error(model, (x, y)) == error_rate(model, x, y)  # N = 256 < CLEAN_TRAIN_SIZE: all of them
+    assert CLEAN_TRAIN_SIZE == 10_000
+
+
+def test_clean_train_error_of_a_conv_net_reads_unflipped_images_with_the_noise_off():
+    """All-CNN-32 with input dropout, Information Dropout and flips: the clean error equals the
+    channels_last test evaluation of the same images, and is deterministic while the noise is not."""
+    from ibcore.models import AllCNN32
+    from ibcore.train import clean_train_error, noise_on
+
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randn(64, 3, 32, 32, generator=g), torch.randint(0, 10, (64,), generator=g)
+    torch.manual_seed(0)
+    model = AllCNN32(filter_fraction=0.03, dropout="information", input_dropout=0.2)
+    history = fit(model, (x, y), (x[:40], y[:40]), beta=1.0, epochs=1, lr=0.05, batch_size=16, augment="flip",
+                  seed=0, progress=False)
+    torch.manual_seed(1)
+    first = clean_train_error(model, (x, y), size=40)
+    torch.manual_seed(2)
+    assert clean_train_error(model, (x, y), size=40) == first == history["test_error"][-1]
+    with torch.no_grad(), noise_on(model):  # the control: with the noise on, two passes differ
+        assert not torch.equal(model(x[:8]), model(x[:8]))

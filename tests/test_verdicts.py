@@ -5,8 +5,9 @@ import math
 
 import pytest
 
-from ibcore.experiments import verdicts as v
-from ibcore.experiments.verdicts import Baseline, Sample
+from ibcore.claims import verdicts as v
+from ibcore.claims.verdicts import Sample
+from ibcore.experiments.regime import Baseline
 
 
 def test_the_vocabulary_is_the_six_words_of_the_design():

@@ -85,7 +85,7 @@ def test_verify_refuses_a_result_of_an_older_format(tmp_path, capsys):
 
 
 def test_verify_prefers_the_best_committed_profile(tmp_path):
-    from ibcore.experiments.verify import recorded_threads
+    from ibcore.runs.verify import recorded_threads
 
     shutil.copy(experiments.RESULTS_DIR / "mnist-mlp-cpu.json", tmp_path / "mnist-mlp-cpu.json")
     gpu = json.loads((tmp_path / "mnist-mlp-cpu.json").read_text())

@@ -15,11 +15,11 @@ from ibcore.data.root import DataNotFoundError, data_root
 from ibcore.data.mnist_idx import mnist, read_idx
 from ibcore.data.cifar_pickle import CIFAR10_CLASSES, cifar10, read_cifar_batch
 from ibcore.data.cluttered import cluttered_mnist, cluttered_mnist_splits
-from ibcore.data.identity import array_digest, identity
+from ibcore.data.identity import array_digest, identity, pixel_levels
 from ibcore.data.whitening import ZCAWhitening, cifar10_whitened, cifar10_zca, fitted_zca, standardise_images
 from ibcore.data.occluded import occluded_cifar, occluded_cifar_splits
 
 __all__ = ["DataNotFoundError", "data_root", "mnist", "read_idx", "cifar10", "read_cifar_batch", "CIFAR10_CLASSES",
            "cluttered_mnist", "cluttered_mnist_splits",
-           "array_digest", "identity", "ZCAWhitening", "cifar10_whitened", "cifar10_zca", "fitted_zca",
+           "array_digest", "identity", "pixel_levels", "ZCAWhitening", "cifar10_whitened", "cifar10_zca", "fitted_zca",
            "standardise_images", "occluded_cifar", "occluded_cifar_splits"]

@@ -24,13 +24,16 @@ import torch
 from torch import Tensor
 
 from ibcore.data.cifar_pickle import cifar10
-from ibcore.data.identity import array_digest
+from ibcore.data.identity import array_digest, pixel_levels
 from ibcore.data.root import CorruptDataError, data_root
 from ibcore.files import write_atomic
 
 #: Added to the singular values √λ before inverting them, as in the original ``process_cifar.py``.
 ZCA_EPSILON = 1e-5
 CACHE_FOLDER = "cifar-10-zca"
+#: What :func:`cifar10_whitened` does to the pixels, as a data identity records it.
+PREPROCESSING = (f"per-image standardisation (ddof 1), then ZCA (epsilon {ZCA_EPSILON:g}) fitted on all training "
+                 "images and applied to both splits")
 
 
 def standardise_images(images: Tensor, eps: float = 1e-8) -> Tensor:
@@ -132,3 +135,19 @@ def cifar10_whitened(root: str | os.PathLike | None = None, *, n_train: int = 0,
     if n_test:
         x_test, y_test = x_test[:n_test], y_test[:n_test]
     return ((zca(standardise_images(x_train)), y_train), (zca(standardise_images(x_test)), y_test))
+
+
+def cifar10_sources(root: str | os.PathLike | None = None, *, n_train: int = 0, n_test: int = 0,
+                    download: bool = True) -> tuple[list[Tensor], dict]:
+    """What :func:`cifar10_whitened`'s output is made of, for its data identity: the arrays as read
+    (uint8 pixels and labels of *all* training images, since the ZCA is fitted on all of them, and of
+    the first ``n_test`` test images) and the settings (sizes used, :data:`PREPROCESSING`).
+
+    Not the whitened tensors: they depend on the machine's BLAS and LAPACK rounding
+    (:mod:`ibcore.data.identity`).
+    """
+    x_train, y_train = cifar10(root, train=True, download=download)
+    x_test, y_test = cifar10(root, train=False, download=download)
+    n_test = n_test or len(x_test)
+    arrays = [pixel_levels(x_train), y_train, pixel_levels(x_test[:n_test]), y_test[:n_test]]
+    return arrays, dict(n_train=n_train or len(x_train), n_test=n_test, preprocessing=PREPROCESSING)

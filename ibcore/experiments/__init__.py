@@ -13,26 +13,24 @@ runs the experiment's grid as a sweep of cached trials and returns a JSON-able r
 cached under a key of (experiment, resolved config, data identity, result-format version).
 One module per chapter family registers its experiments: :mod:`.mnist`, :mod:`.priors`,
 :mod:`.vae`, :mod:`.cluttered`, :mod:`.cifar`,
-:mod:`.occluded`, :mod:`.pixelcnn`.
+:mod:`.occluded`, :mod:`.pixelcnn`; each declares its trained regime beside it (:mod:`.regime`).
+
+This package says what an experiment is. How the papers' claims are read from its results lives
+in :mod:`ibcore.claims`; how runs are queued, estimated and verified, in :mod:`ibcore.runs`.
+Neither is imported here.
 """
 from ibcore.experiments.registry import (PROFILES, REGISTRY, RESULTS_DIR, Config, Experiment, TrialRun,
                                          committed, compute_trial, get, names, register, run, sweep_trials)
 from ibcore.experiments.common import RECIPE_KEYS, SUMMARY_COLUMNS, beta_used, summary_table
 from ibcore.experiments import mnist, cifar, occluded, pixelcnn, priors, vae, cluttered  # noqa: E402,F401  (register the experiments)
-from ibcore.experiments.cifar import beta_table, cifar_claims, filters_table
+from ibcore.experiments.cifar import beta_table, filters_table
 from ibcore.experiments.cluttered import localisation_table
 from ibcore.experiments.occluded import occlusion_table
-from ibcore.experiments.pixelcnn import tradeoff_comparison
-from ibcore.experiments.papers import CLAIMS as PAPER_CLAIMS, paper_comparison, trained_regimes
-from ibcore.experiments.claims_html import claims_table, scorecard
-from ibcore.experiments.verdicts import VERDICTS
 from ibcore.experiments.mnist import PAPER_WIDTHS
 from ibcore.experiments.vae import BETAS, BINARIZE_THRESHOLD, binarized_mnist
 
 __all__ = ["PROFILES", "REGISTRY", "RESULTS_DIR", "Config", "Experiment", "TrialRun", "committed",
            "compute_trial", "get", "names", "register", "run", "sweep_trials", "RECIPE_KEYS",
            "SUMMARY_COLUMNS", "beta_used", "summary_table", "localisation_table", "filters_table", "beta_table",
-           "cifar_claims", "occlusion_table", "tradeoff_comparison", "PAPER_CLAIMS", "paper_comparison",
-           "claims_table", "scorecard", "trained_regimes", "VERDICTS",
-           "PAPER_WIDTHS", "BETAS",
+           "occlusion_table", "PAPER_WIDTHS", "BETAS",
            "BINARIZE_THRESHOLD", "binarized_mnist"]

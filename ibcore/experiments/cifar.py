@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from ibcore.experiments.common import EXECUTION, beta_used, check_betas, fit_trial, grid, seed_table
+from ibcore.experiments.common import (EXECUTION, beta_used, clean_train_percent, fit_classifier, grid,
+                                       seed_table)
 from ibcore.experiments.registry import Config, Experiment, TrialRun, declare_baseline, register
 
 
@@ -36,10 +37,13 @@ def _whitened(root: str, n_train: int, n_test: int) -> tuple[tuple, tuple]:
 
 
 def cifar_identity(config: Config) -> dict:
-    """The identity of the preprocessed split a config uses (sizes and a hash of the arrays)."""
-    from ibcore.data import identity
+    """The identity of the split a config uses: sizes, the preprocessing, and a hash of the source
+    pixels and labels (:func:`ibcore.data.whitening.cifar10_sources`), not of the whitened tensors."""
+    from ibcore.data import array_digest, data_root
+    from ibcore.data.whitening import cifar10_sources
 
-    return identity("CIFAR-10 (standardised, ZCA)", *cifar_split(config))
+    arrays, settings = cifar10_sources(data_root(), n_train=config["n_train"], n_test=config["n_test"])
+    return dict(dataset="CIFAR-10 (standardised, ZCA)", **settings, sha256=array_digest(*arrays))
 
 
 def all_cnn_32(config: Config, dropout: str, filter_fraction: float, activation: str = "softplus"):
@@ -52,22 +56,20 @@ def all_cnn_32(config: Config, dropout: str, filter_fraction: float, activation:
 
 def _train(config: Config, run: TrialRun, *, dropout: str, filter_fraction: float, beta: float, seed: int,
            activation: str = "softplus"):
-    """Build and train one All-CNN-32; returns (model, history, β_used, train, test)."""
+    """Build and train one All-CNN-32; returns (model, its row's training fields
+    (:func:`~ibcore.experiments.common.fit_classifier`), β_used, train, test)."""
     import torch
 
     train, test = cifar_split(config)
     used = beta_used(beta, len(train[0]), "CIFAR-10")
     torch.manual_seed(seed)
     model = all_cnn_32(config, dropout, filter_fraction, activation)
-    history = fit_trial(model, train, test, config, run, beta=used, seed=seed)
-    return model, history, used, train, test
+    trained = fit_classifier(model, train, test, config, run, beta=used, seed=seed)
+    return model, trained, used, train, test
 
 
-def _row(history: dict, **fields) -> dict:
-    from ibcore.train import total_seconds
-
-    return dict(fields, test_error=history["test_error"][-1], train_error=history["train_error"][-1],
-                seconds=total_seconds(history), history=history)
+def _row(trained: dict, **fields) -> dict:
+    return dict(fields, **trained)
 
 
 def _filters_trials(config: Config) -> list[dict]:
@@ -87,9 +89,9 @@ def _filters_trial(config: Config, settings: dict, run: TrialRun) -> dict:
 
     dropout, fraction, seed = settings["dropout"], settings["filter_fraction"], settings["seed"]
     beta = config["beta"] if dropout == "information" else 0.0
-    model, history, used, _, test = _train(config, run, dropout=dropout, filter_fraction=fraction, beta=beta,
+    model, trained, used, _, test = _train(config, run, dropout=dropout, filter_fraction=fraction, beta=beta,
                                            seed=seed)
-    row = _row(history, dropout=dropout, filter_fraction=fraction, beta=beta, beta_used=used, seed=seed,
+    row = _row(trained, dropout=dropout, filter_fraction=fraction, beta=beta, beta_used=used, seed=seed,
                epochs=config["epochs"])
     if dropout == "information":
         row["information"] = information_per_layer(model, test[0])
@@ -103,13 +105,12 @@ def _beta_trial(config: Config, settings: dict, run: TrialRun) -> dict:
     from ibcore.metrics import information_per_layer, representation_total_correlation
 
     beta, seed = settings["beta"], settings["seed"]
-    check_betas([beta])
-    model, history, used, train, test = _train(config, run, dropout="information",
+    model, trained, used, train, test = _train(config, run, dropout="information",
                                                filter_fraction=config["filter_fraction"], beta=beta, seed=seed)
     calibration = train[0][:config["recalibration_size"] or None]
     tc = representation_total_correlation(model, test[0], calibration, seed=seed)
     tc_off = representation_total_correlation(model, test[0], noisy=False)
-    return _row(history, beta=beta, beta_used=used, seed=seed, epochs=config["epochs"],
+    return _row(trained, beta=beta, beta_used=used, seed=seed, epochs=config["epochs"],
                 filter_fraction=config["filter_fraction"], total_correlation=tc["total"],
                 total_correlation_per_dimension=tc["per_dimension"],
                 total_correlation_noise_off=tc_off["total"],
@@ -188,13 +189,15 @@ declare_baseline("cifar-beta", 0.45, "Information Dropout at the smallest β", s
 
 def filters_table(result):
     """A pandas DataFrame of a cifar-filters result per filter percentage and dropout: seeds, test error
-    (mean and sd over seeds), train error, and for Information Dropout the information per layer
-    (total and per unit, nats; means over seeds)."""
+    (mean and sd over seeds), the clean training error (noise off, as the test error; NaN where the
+    result predates it), the running training error (noisy, flipped batches), and for Information
+    Dropout the information per layer (total and per unit, nats; means over seeds)."""
     records = []
     for row in result["rows"]:
         record = {"filters (%)": round(100 * row["filter_fraction"]), "dropout": row["dropout"],
                   "seed": row.get("seed", 0), "test error (%)": 100 * row["test_error"],
-                  "train error (%)": 100 * row["train_error"]}
+                  "clean train error (%)": clean_train_percent(row),
+                  "running train error (%)": 100 * row["train_error"]}
         for k, layer in enumerate(row.get("information") or []):
             record[f"layer {k + 1}: total (nats)"] = layer["total"]
             record[f"layer {k + 1}: per unit (nats)"] = layer["per_unit"]
@@ -206,12 +209,14 @@ def filters_table(result):
 
 def beta_table(result):
     """A pandas DataFrame of a cifar-beta result per β: seeds, test error (mean and sd over seeds), the
+    clean training error (noise off, as the test error; NaN where the result predates it), the
     total correlation of the last dropout layer with the noise on and (where measured) off, and the
     information per layer (means over seeds)."""
     records = []
     for row in result["rows"]:
         record = {"β (paper)": row["beta"], "β used": row["beta_used"], "seed": row.get("seed", 0),
-                  "test error (%)": 100 * row["test_error"], "TC noise on (nats)": row["total_correlation"]}
+                  "test error (%)": 100 * row["test_error"], "clean train error (%)": clean_train_percent(row),
+                  "TC noise on (nats)": row["total_correlation"]}
         if "total_correlation_noise_off" in row:
             record["TC noise off (nats)"] = row["total_correlation_noise_off"]
         record.update({"layer 1 (nats)": row["information"][0]["total"],
@@ -222,6 +227,3 @@ def beta_table(result):
                                                          records[0] else ())
     return seed_table(records, ["β (paper)"], sd_of)
 
-
-
-from ibcore.experiments.papers import cifar_claims  # noqa: E402,F401  (its home: the claims of papers.py)

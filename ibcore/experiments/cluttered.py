@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ibcore import cache
-from ibcore.experiments.common import EXECUTION, beta_used, check_betas, fit_trial
+from ibcore.experiments.common import EXECUTION, beta_used, fit_classifier
 from ibcore.experiments.registry import Config, Experiment, TrialRun, declare_baseline, register
 
 
@@ -33,23 +33,20 @@ def _cluttered_trial(config: Config, settings: dict, run: TrialRun) -> dict:
 
     from ibcore.metrics import ink_maps, kl_maps, localisation
     from ibcore.models import AllCNN96
-    from ibcore.train import total_seconds
 
-    check_betas([settings["beta"]])
     (x, y, _), (x_test, y_test, boxes) = _splits(config)
     beta = settings["beta"]
     used = beta_used(beta, len(x), "Cluttered MNIST")
     torch.manual_seed(config["seed"])
     model = AllCNN96(filter_fraction=config["filter_fraction"], dropout="information",
                      max_alpha=config["max_alpha"])
-    history = fit_trial(model, (x, y), (x_test, y_test), config, run, beta=used, seed=config["seed"])
+    trained = fit_classifier(model, (x, y), (x_test, y_test), config, run, beta=used, seed=config["seed"])
     maps = kl_maps(model, x_test)
     sizes = [m.shape[-1] for m in maps]
     size, margin = config["size"], config["margin"]
     shown = slice(0, config["examples"])
     return dict(beta=beta, beta_used=used, dropout="information", seed=config["seed"], epochs=config["epochs"],
-                test_error=history["test_error"][-1], train_error=history["train_error"][-1],
-                seconds=total_seconds(history), history=history, map_sizes=sizes,
+                **trained, map_sizes=sizes,
                 localisation=[localisation(m, boxes, size, margin=margin) for m in maps],
                 ink_localisation=[localisation(m, boxes, size, margin=margin)
                                   for m in ink_maps(x_test, sizes)],

@@ -20,9 +20,23 @@ def fit_trial(model, train, test, config: Config, run: TrialRun, **settings) -> 
                progress=run.progress, device=run.device, stop_after=run.stop_after, **settings)
 
 
-def check_betas(betas) -> None:
-    if any(not b >= 0 for b in betas):
-        raise ValueError(f"beta must be >= 0, got {list(betas)!r}")
+def fit_classifier(model, train, test, config: Config, run: TrialRun, **settings) -> dict:
+    """:func:`fit_trial` for a classifier, and what every classifier row records of its training:
+
+    * ``test_error``: the final test error (noise off, BatchNorm recalibrated with the noise off);
+    * ``clean_train_error``: the error on the first min(10,000, N) training images, measured the same
+      way (:func:`ibcore.train.clean_train_error`): the trained network's fit to its training data;
+    * ``train_error``: the *running* training error of the last epoch, a mean over its noisy,
+      possibly augmented batches (not a measure of overfitting: the noise and the flips raise it);
+    * ``seconds`` (all epochs) and ``history`` (per epoch).
+
+    Results computed before ``clean_train_error`` existed lack it: readers treat it as optional.
+    """
+    from ibcore.train import clean_train_error, total_seconds
+
+    history = fit_trial(model, train, test, config, run, **settings)
+    return dict(test_error=history["test_error"][-1], clean_train_error=clean_train_error(model, train),
+                train_error=history["train_error"][-1], seconds=total_seconds(history), history=history)
 
 
 def mnist_split(config: Config) -> tuple[tuple, tuple]:
@@ -67,16 +81,34 @@ def seed_table(records: list[dict], by: list[str], sd_of: tuple[str, ...] = ()):
 
 
 #: Column order of the tables of results that carry a ``summary`` (JSON files sort their keys).
-SUMMARY_COLUMNS = ("activation", "prior", "latent", "beta", "seed", "epochs", "test_error_pct", "test_elbo",
+SUMMARY_COLUMNS = ("activation", "prior", "latent", "beta", "seed", "epochs", "test_error_pct",
+                   "clean_train_error_pct", "train_error_pct", "test_elbo",
                    "test_reconstruction", "test_kl", "active_units", "zero_fraction", "ks", "qq_r2",
                    "unit_ks_median", "seconds")
+
+
+#: What a table shows for a result computed before its rows recorded ``clean_train_error``.
+NOT_RECORDED = "–"
+
+
+def clean_train_percent(row: Mapping[str, Any]) -> float:
+    """A row's clean training error in %, NaN where the row predates it (tables show NaN as "—")."""
+    return 100 * row.get("clean_train_error", float("nan"))
+
+
+def or_not_recorded(values):
+    """A column of numbers with :data:`NOT_RECORDED` where one is missing (NaN: a row computed
+    before the field existed)."""
+    return values.astype(object).where(values.notna(), NOT_RECORDED)
 
 
 def summary_table(result: Mapping[str, Any]):
     """A pandas DataFrame of a result's rows: mean and spread of the final test error (%) per group.
 
     Rows are grouped by every setting that varies except the seed. A result
-    that carries its own ``summary`` (a list of flat dicts) is shown as that.
+    that carries its own ``summary`` (a list of flat dicts) is shown as that. A classifier's table
+    gives the clean training error (noise off, as the test error; :data:`NOT_RECORDED` for results
+    computed before it was recorded) and, from rows, the running one (noisy, augmented batches).
     """
     import pandas as pd  # imported here to keep ibcore's import light
 
@@ -85,20 +117,32 @@ def summary_table(result: Mapping[str, Any]):
         if "test_error" in frame:  # every table of the book gives errors in %
             frame["test_error"] = 100 * frame["test_error"]
             frame = frame.rename(columns={"test_error": "test_error_pct"})
+            clean = 100 * frame.pop("clean_train_error").astype(float) if "clean_train_error" in frame else float("nan")
+            frame["clean_train_error_pct"] = or_not_recorded(pd.Series(clean, frame.index, dtype=float))
         first = [c for c in SUMMARY_COLUMNS if c in frame]
         return frame[first + [c for c in frame if c not in first]].round(4)
 
     frame = pd.DataFrame([{k: v for k, v in row.items() if k != "history"} for row in result["rows"]])
     frame["test_error_%"] = 100 * frame["test_error"]
     frame["train_error_%"] = 100 * frame["train_error"]
+    frame["clean_train_error_%"] = 100 * frame.get("clean_train_error", pd.Series(float("nan"), frame.index,
+                                                                                  dtype=float)).astype(float)
     keys = ([c for c in ("dropout", "width") if c in frame and frame[c].nunique() > 1]
             or [c for c in ("dropout",) if c in frame])
     if "beta" in frame and (not keys or frame.groupby(keys)["beta"].nunique().max() > 1):  # β is a grid axis
         keys.append("beta")
     if "seed" not in frame:
         frame["seed"] = 0
-    return (frame.groupby(keys, sort=False)
-            .agg(test_error_pct=("test_error_%", "mean"), test_error_sd=("test_error_%", "std"),
-                 train_error_pct=("train_error_%", "mean"), seeds=("seed", "nunique"),
-                 epochs=("epochs", "first"), seconds=("seconds", "sum"))
-            .round(3))
+    table = (frame.groupby(keys, sort=False)
+             .agg(test_error_pct=("test_error_%", "mean"), test_error_sd=("test_error_%", "std"),
+                  clean_train_error_pct=("clean_train_error_%", _mean_of_all),
+                  train_error_pct=("train_error_%", "mean"), seeds=("seed", "nunique"),
+                  epochs=("epochs", "first"), seconds=("seconds", "sum"))
+             .round(3))
+    table["clean_train_error_pct"] = or_not_recorded(table["clean_train_error_pct"])
+    return table
+
+
+def _mean_of_all(values) -> float:
+    """The mean of a group's values, or NaN unless every member has one (no mean of a part)."""
+    return float(values.mean()) if values.notna().all() else float("nan")

@@ -1,7 +1,7 @@
 """§8, Fig. 3a: dropout methods on the MNIST MLP, at one width (``mnist-mlp``) and over widths."""
 from __future__ import annotations
 
-from ibcore.experiments.common import EXECUTION, beta_used, fit_trial, grid, mnist_identity, mnist_split
+from ibcore.experiments.common import EXECUTION, beta_used, fit_classifier, grid, mnist_identity, mnist_split
 from ibcore.experiments.registry import Config, Experiment, TrialRun, declare_baseline, register
 
 #: Widths of the full profile: Fig. 3a's range (the text does not list the exact widths).
@@ -17,7 +17,6 @@ def _mlp_trial(config: Config, settings: dict, run: TrialRun) -> dict:
     import torch
 
     from ibcore.models import MLP
-    from ibcore.train import total_seconds
 
     train, test = mnist_split(config)
     width, dropout, seed = settings["width"], settings["dropout"], settings["seed"]
@@ -26,10 +25,9 @@ def _mlp_trial(config: Config, settings: dict, run: TrialRun) -> dict:
     torch.manual_seed(seed)
     model = MLP([width] * config["layers"], dropout, p=config["p"], alpha=config["alpha"],
                 max_alpha=config["max_alpha"])
-    history = fit_trial(model, train, test, config, run, beta=used, seed=seed)
+    trained = fit_classifier(model, train, test, config, run, beta=used, seed=seed)
     return dict(width=width, dropout=dropout, seed=seed, hidden=[width] * config["layers"],
-                beta=beta, beta_used=used, epochs=config["epochs"], test_error=history["test_error"][-1],
-                train_error=history["train_error"][-1], seconds=total_seconds(history), history=history)
+                beta=beta, beta_used=used, epochs=config["epochs"], **trained)
 
 
 # The paper does not give the MLP's optimiser beyond SGD with momentum and the schedule; the

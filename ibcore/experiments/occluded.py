@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from ibcore import cache
 from ibcore.experiments.cifar import BUDGET, PAPER, QUICK, RECIPE, all_cnn_32
-from ibcore.experiments.common import beta_used, check_betas, fit_trial, grid, seed_table
+from ibcore.experiments.common import beta_used, clean_train_percent, fit_classifier, grid, seed_table
 from ibcore.experiments.registry import Config, Experiment, TrialRun, declare_baseline, register
 
 
@@ -37,13 +37,20 @@ def occluded_split(config: Config):
 
 
 def _identity(config: Config) -> dict:
-    from ibcore.data import array_digest
+    """Sizes, the occlusion's settings and seed, the preprocessing, and a hash of the sources as read:
+    CIFAR-10's pixels and labels (:func:`ibcore.data.whitening.cifar10_sources`) and the MNIST digits
+    and labels that occlude them (:func:`ibcore.data.occluded.occluded_cifar_splits` with that seed); not
+    of the occluded or whitened tensors (:mod:`ibcore.data.identity`)."""
+    from ibcore.data import array_digest, data_root, mnist, pixel_levels
     from ibcore.data.occluded import MAX_SIDE, MIN_SIDE
+    from ibcore.data.whitening import cifar10_sources
 
-    (train, test), (x, x_test) = occluded_split(config)
-    return dict(dataset="Occluded CIFAR (standardised, ZCA)",
-                n_train=len(x), n_test=len(x_test), digit_side=[MIN_SIDE, MAX_SIDE],
-                sha256=array_digest(x, train[1], train[2], x_test, test[1], test[2]))
+    arrays, settings = cifar10_sources(data_root(), n_train=config["n_train"], n_test=config["n_test"])
+    for train in (True, False):
+        digits, labels = mnist(data_root(), train=train)
+        arrays += [pixel_levels(digits), labels]
+    return dict(dataset="Occluded CIFAR (standardised, ZCA)", **settings, digit_side=[MIN_SIDE, MAX_SIDE],
+                occlusion_seed=config["data_seed"], sha256=array_digest(*arrays))
 
 
 def _head_recipe(config: Config):
@@ -78,23 +85,22 @@ def _occluded_trial(config: Config, settings: dict, run: TrialRun) -> dict:
     from ibcore.train import total_seconds
 
     beta, seed = settings["beta"], settings["seed"]
-    check_betas([beta])
     (train, test), (x, x_test) = occluded_split(config)
     used = beta_used(beta, len(x), "CIFAR-10")
     torch.manual_seed(seed)
     model = all_cnn_32(config, "information", config["filter_fraction"], config["activation"])
-    history = fit_trial(model, (x, train[1]), (x_test, test[1]), config, run, beta=used, seed=seed)
+    trained = fit_classifier(model, (x, train[1]), (x_test, test[1]), config, run, beta=used, seed=seed)
     calibration = x[:config["recalibration_size"] or None]
     noisy = dict(calibration=calibration, noisy=True)
     z_train = layer_outputs(model, x, -1, seed=seed, **noisy)
     z_test = layer_outputs(model, x_test, -1, seed=seed + 1, **noisy)
     head = _train_head(z_train, train[2], z_test, test[2], config, run, seed)
     maps = kl_maps(model, x_test)
-    return dict(beta=beta, beta_used=used, seed=seed, epochs=config["epochs"],
-                test_error=history["test_error"][-1], train_error=history["train_error"][-1],
+    trained["seconds"] += total_seconds(head)
+    return dict(beta=beta, beta_used=used, seed=seed, epochs=config["epochs"], **trained,
                 noisy_test_error=noisy_error_rate(model, x_test, test[1], calibration, seed=seed),
                 nuisance_error=head["test_error"][-1], nuisance_train_error=head["train_error"][-1],
-                seconds=total_seconds(history) + total_seconds(head), history=history, head_history=head,
+                head_history=head,
                 map_sizes=[m.shape[-1] for m in maps],
                 digit_localisation=[localisation(m.clamp_min(0), test[3], x.shape[-1], margin=0) for m in maps],
                 maps=[cache.encode_array(m[:config["examples"]].numpy()) for m in maps])
@@ -138,12 +144,14 @@ declare_baseline("occluded-cifar", 0.50, "main task at β = 0", smallest="beta",
 
 def occlusion_table(result):
     """A pandas DataFrame of an occluded-cifar result per β: seeds, the main error (D, N), the nuisance
-    error (means and sd over seeds) and the KL mass ratio on the digit per dropout layer (< 1: the KL
+    error (means and sd over seeds), the main task's clean training error (noise off, as D; NaN where
+    the result predates it) and the KL mass ratio on the digit per dropout layer (< 1: the KL
     avoids the digit; means)."""
     records = []
     for row in sorted(result["rows"], key=lambda r: (r["beta"], r.get("seed", 0))):
         record = {"β (paper)": row["beta"], "seed": row.get("seed", 0), "main error D (%)": 100 * row["test_error"],
-                  "main error N (%)": 100 * row["noisy_test_error"], "nuisance error (%)": 100 * row["nuisance_error"]}
+                  "main error N (%)": 100 * row["noisy_test_error"], "nuisance error (%)": 100 * row["nuisance_error"],
+                  "main clean train error (%)": clean_train_percent(row)}
         for k, score in enumerate(row["digit_localisation"]):
             record[f"KL on digit, layer {k + 1} (ratio)"] = score["mass_ratio"]
         records.append(record)

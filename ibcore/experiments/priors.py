@@ -1,7 +1,7 @@
 """§6, Fig. 1: which prior fits the post-noise activations of the last Information Dropout layer."""
 from __future__ import annotations
 
-from ibcore.experiments.common import EXECUTION, beta_used, fit_trial, mnist_identity, mnist_split
+from ibcore.experiments.common import EXECUTION, beta_used, fit_classifier, mnist_identity, mnist_split
 from ibcore.experiments.registry import Config, Experiment, TrialRun, declare_baseline, register
 
 
@@ -26,8 +26,8 @@ def _priors_trial(config: Config, settings: dict, run: TrialRun) -> dict:
     torch.manual_seed(config["seed"])
     model = MLP([config["width"]] * config["layers"], "information", activation=activation,
                 max_alpha=config["max_alpha"])
-    history = fit_trial(model, train, test, config, run, beta=used, seed=config["seed"])
-    return _prior_row(model, history, train[0], test[0], config, activation, used)
+    trained = fit_classifier(model, train, test, config, run, beta=used, seed=config["seed"])
+    return _prior_row(model, trained, train[0], test[0], config, activation, used)
 
 
 def _cifar_priors_trial(config: Config, settings: dict, run: TrialRun) -> dict:
@@ -42,27 +42,26 @@ def _cifar_priors_trial(config: Config, settings: dict, run: TrialRun) -> dict:
     used = beta_used(config["beta"], len(train[0]), "CIFAR-10")
     torch.manual_seed(config["seed"])
     model = all_cnn_32(config, "information", config["filter_fraction"], activation)
-    history = fit_trial(model, train, test, config, run, beta=used, seed=config["seed"])
-    return _prior_row(model, history, train[0][:config["recalibration_size"] or None], test[0], config,
+    trained = fit_classifier(model, train, test, config, run, beta=used, seed=config["seed"])
+    return _prior_row(model, trained, train[0][:config["recalibration_size"] or None], test[0], config,
                       activation, used)
 
 
-def _prior_row(model, history: dict, calibration, test_x, config: Config, activation: str, used: float) -> dict:
-    """The post-noise activations of the last bottleneck on ``test_x`` and how the priors fit them.
+def _prior_row(model, trained: dict, calibration, test_x, config: Config, activation: str, used: float) -> dict:
+    """The post-noise activations of the last bottleneck on ``test_x`` and how the priors fit them,
+    beside the training fields of :func:`~ibcore.experiments.common.fit_classifier` (``trained``).
 
     The activations are taken with the noise on and BatchNorm statistics gathered with the
     noise on over ``calibration`` (training inputs; :func:`ibcore.metrics.layer_outputs`).
     """
     from ibcore import metrics
     from ibcore.layers import bottlenecks
-    from ibcore.train import total_seconds
 
     z = metrics.layer_outputs(model, test_x, -1, noisy=True, calibration=calibration, seed=config["seed"])
     z = z.flatten(1)
     layer = bottlenecks(model)[-1]
     row = dict(activation=activation, prior=layer.prior, epochs=config["epochs"], beta=config["beta"],
-               beta_used=used, test_error=history["test_error"][-1], seconds=total_seconds(history),
-               history=history, n_values=int(z.numel()), zero_fraction=metrics.zero_fraction(z),
+               beta_used=used, **trained, n_values=int(z.numel()), zero_fraction=metrics.zero_fraction(z),
                histogram=metrics.log_histogram(z, bins=config["bins"]),
                fit=metrics.lognormal_fit(z), unit_ks_median=_unit_ks(z),
                bn_statistics="gathered with the noise on, over the training images")
@@ -74,6 +73,7 @@ def _prior_row(model, history: dict, calibration, test_x, config: Config, activa
 
 def _combine(config: Config, rows: list[dict]) -> dict:
     summary = [dict(activation=r["activation"], prior=r["prior"], test_error=r["test_error"],
+                    **{k: r[k] for k in ("clean_train_error",) if k in r},  # absent from older trials
                     zero_fraction=r["zero_fraction"], ks=r["fit"]["ks"], qq_r2=r["fit"]["qq_r2"],
                     unit_ks_median=r["unit_ks_median"]) for r in rows]
     return dict(rows=rows, summary=summary)

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, NamedTuple
 
 from ibcore import cache, sweep
-from ibcore.experiments.verdicts import Baseline
+from ibcore.experiments.regime import Baseline
+from ibcore.experiments.settings import check_trials
 from ibcore.train.recipe import RECIPE_KEYS, Recipe
 
 PROFILES = ("quick", "cpu", "gpu", "full")
@@ -72,7 +73,8 @@ class Experiment:
     baseline: Baseline | None = None
 
     def config(self, profile: str, overrides: Mapping[str, Any] | None = None) -> Config:
-        """The profile's config with ``overrides`` applied; unknown keys or types raise ValueError.
+        """The profile's config with ``overrides`` applied; unknown keys or types, and values no trial of
+        the grid may take (:mod:`ibcore.experiments.settings`), raise ValueError.
 
         Any field of the training :class:`~ibcore.train.Recipe` may be overridden, also one the
         profile leaves at its default; the result must still be a valid recipe.
@@ -87,6 +89,7 @@ class Experiment:
                                  f"{', '.join(sorted(set(config) | set(RECIPE_KEYS)))}")
             config[key] = _coerce(key, value, config.get(key, defaults.get(key)))
         Recipe.from_config(config)  # a clear error for a schedule, optimiser, … that does not exist
+        check_trials(config, self.trials(config))  # every trial's values, before anything loads or trains
         return config
 
 
@@ -122,7 +125,7 @@ def register(experiment: Experiment) -> Experiment:
 
 def declare_baseline(name: str, limit: float | Mapping[str, float], model: str, **fields: Any) -> None:
     """Declare the trained regime of the registered experiment ``name``: its
-    :class:`~ibcore.experiments.verdicts.Baseline` (``model`` within ``limit``; ``fields``: ``why``,
+    :class:`~ibcore.experiments.regime.Baseline` (``model`` within ``limit``; ``fields``: ``why``,
     ``where``, ``largest``, … as that class documents)."""
     REGISTRY[name] = replace(get(name), baseline=Baseline(limit, model, **fields))
 

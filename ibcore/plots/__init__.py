@@ -29,8 +29,8 @@ from ibcore.plots.cifar import (plot_error_vs_filters, plot_information_per_laye
 from ibcore.plots.cluttered import plot_cluttered_samples, plot_kl_maps, plot_localisation
 from ibcore.plots.mnist import (METHOD_LABELS, METHOD_STYLES, plot_activation_priors, plot_error_vs_width,
                                 plot_training_curves, width_table)
-from ibcore.plots.pixelcnn import (BOTTLENECK_LABELS, STRENGTH, pixelcnn_frames, pixelcnn_table, plot_hybrid_model,
-                                   plot_pixelcnn_frame, plot_tradeoff)
+from ibcore.plots.pixelcnn import (BOTTLENECK_LABELS, POINT_LABEL, STRENGTH, pixelcnn_frames, pixelcnn_table,
+                                   plot_hybrid_model, plot_pixelcnn_frame, plot_tradeoff, separate_point_labels)
 from ibcore.plots.prose import glue_frame, glue_key, glue_numbers
 from ibcore.plots.style import (COLUMN_PX, DPI, DROPOUT_STYLES, FIGURE_PX, FIGURE_WIDTH, HEADERS, MIN_TEXT_PX, PALETTE,
                                 PIXEL_RATIO, SMALLEST, SMOKE_RUN, DropoutStyle, add_provenance, alt_text,
@@ -55,6 +55,6 @@ __all__ = [
     "plot_vae_images", "plot_vae_elbo", "plot_vae_beta_frame", "vae_beta_frames",
     "plot_kl_maps", "plot_localisation", "plot_cluttered_samples",
     "plot_error_vs_filters", "plot_information_per_layer", "plot_tc_vs_beta", "plot_occlusion",
-    "BOTTLENECK_LABELS", "STRENGTH", "pixelcnn_table", "plot_tradeoff", "plot_pixelcnn_frame", "pixelcnn_frames",
+    "BOTTLENECK_LABELS", "POINT_LABEL", "STRENGTH", "separate_point_labels", "pixelcnn_table", "plot_tradeoff", "plot_pixelcnn_frame", "pixelcnn_frames",
     "plot_hybrid_model",
 ]

@@ -7,6 +7,7 @@ from typing import Mapping
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import FancyBboxPatch
+from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 
 from ibcore.cache import decode_array
@@ -45,6 +46,85 @@ def pixelcnn_table(result: Mapping):
     return pd.DataFrame(records).round(4)
 
 
+#: The ``gid`` of the p and β labels beside the trade-off's points (:func:`separate_point_labels` moves them).
+POINT_LABEL = "point label"
+#: Where a label may sit around its point, nearest first: (dx, dy) in points and its alignment. Beyond
+#: the first ring a thin leader line joins the label to its point.
+_PLACES = [((dx * r, dy * r), ha, va) for r in (3, 8, 14, 21, 30)
+           for dx, dy, ha, va in [(1, 1, "left", "bottom"), (-1, 1, "right", "bottom"), (1, -1, "left", "top"),
+                                  (-1, -1, "right", "top"), (0, 1.3, "center", "bottom"),
+                                  (0, -1.3, "center", "top"), (1.3, 0, "left", "center"),
+                                  (-1.3, 0, "right", "center"), (0.5, 1.2, "left", "bottom"),
+                                  (1.2, 0.5, "left", "bottom"), (1.2, -0.5, "left", "top"),
+                                  (0.5, -1.2, "left", "top")]]
+
+
+def _distance(box, point) -> float:
+    """Display distance from ``point`` to the nearest point of ``box`` (0 inside)."""
+    return float(np.hypot(max(box.x0 - point[0], 0, point[0] - box.x1), max(box.y0 - point[1], 0, point[1] - box.y1)))
+
+
+def _text_box(label, renderer):
+    """The display box of an annotation's text, without its leader line, one pixel wider each side."""
+    label.update_positions(renderer)
+    return Text.get_window_extent(label, renderer).padded(1)
+
+
+def _obstacles(ax: plt.Axes) -> tuple[list, np.ndarray, np.ndarray, np.ndarray]:
+    """What a label must not cover, in display coordinates: the legend's box (fixed where "best" put it),
+    the markers (centres and radii) and points along every drawn line."""
+    renderer = ax.figure.canvas.get_renderer()
+    ax.figure.draw_without_rendering()
+    blocked, centres, radii, path = [], [np.empty((0, 2))], [np.empty(0)], [np.empty((0, 2))]
+    legend = ax.get_legend()
+    if legend is not None:
+        box = legend.get_window_extent(renderer)
+        legend.set_loc(tuple(ax.transAxes.inverted().transform((box.x0, box.y0))))
+        blocked.append(box.padded(2))
+    for line in ax.get_lines():
+        xy = ax.transData.transform(line.get_xydata())
+        if line.get_marker() not in (None, "", "None", "none"):
+            centres.append(xy)
+            radii.append(np.full(len(xy), line.get_markersize() * ax.figure.dpi / 144 + 1))
+        if line.get_linestyle() not in ("None", "none", "") and len(xy) > 1:
+            steps = np.linspace(0, 1, 25)[:, None, None]
+            path.append((xy[:-1] + (xy[1:] - xy[:-1]) * steps).reshape(-1, 2))
+    return blocked, np.concatenate(centres), np.concatenate(radii), np.concatenate(path)
+
+
+def separate_point_labels(ax: plt.Axes) -> plt.Figure:
+    """Move the point labels of ``ax`` (its annotations with ``gid`` :data:`POINT_LABEL`) so that none
+    overlaps another or the legend and each stays inside the axes, preferring places that cover no
+    marker or line and sit nearer their own point than any other: each takes the first such place of
+    :data:`_PLACES` (nearest first), else its cheapest. Call it after the figure's layout (the layout
+    moves the points); the legend stays where it was."""
+    renderer = ax.figure.canvas.get_renderer()
+    blocked, centres, radii, path = _obstacles(ax)
+    frame = ax.get_window_extent(renderer)
+    for label in [t for t in ax.texts if t.get_gid() == POINT_LABEL]:
+        own = ax.transData.transform(label.xy)
+        costs = []
+        for rank, (offset, ha, va) in enumerate(_PLACES):
+            label.set(ha=ha, va=va)
+            label.xyann = offset
+            box = _text_box(label, renderer)
+            inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+            near = [_distance(box, c) for c in centres]
+            cost = (100 * (sum(box.overlaps(b) for b in blocked) + (not inside))
+                    + 10 * sum(d < r for d, r in zip(near, radii))
+                    + (5 if rank < 12 else 2) * sum(d < _distance(box, own) - 0.5 for d in near)  # nearer another
+                    + sum(box.contains(x, y) for x, y in path))
+            costs.append((cost, rank))
+            if cost == 0:
+                break
+        offset, ha, va = _PLACES[min(costs)[1]]
+        label.set(ha=ha, va=va)
+        label.xyann = offset
+        label.arrow_patch.set_visible(min(costs)[1] >= 12)  # a leader line beyond the first ring
+        blocked.append(_text_box(label, renderer))
+    return ax.figure
+
+
 def _draw_tradeoff(ax: plt.Axes, result: Mapping, highlight: Mapping | None) -> None:
     styles = {kind: dict(color=dropout_style(kind).colour, marker=dropout_style(kind).marker,
                          ls=dropout_style(kind).linestyle) for kind in ("gaussian", "variational")}
@@ -54,7 +134,8 @@ def _draw_tradeoff(ax: plt.Axes, result: Mapping, highlight: Mapping | None) -> 
         ax.plot(kl, nelbo, label=BOTTLENECK_LABELS[kind], **style)
         for row, x, y in zip(rows, kl, nelbo):
             ax.annotate(_strength(row).split(" = ")[1], (x, y), textcoords="offset points", xytext=(4, 4),
-                        fontsize=SMALLEST, color=style["color"])
+                        fontsize=SMALLEST, color=style["color"], gid=POINT_LABEL,
+                        arrowprops=dict(arrowstyle="-", color=style["color"], lw=0.6, shrinkA=1, shrinkB=4))
     for row in _rows(result, "none"):
         ax.plot(row["test_kl_bpd"], row["test_nelbo_bpd"], marker="*", markersize=14, color="0.2",
                 linestyle="none", label=BOTTLENECK_LABELS["none"])
@@ -74,7 +155,8 @@ def plot_tradeoff(result: Mapping) -> plt.Figure:
     fig, ax = plt.subplots(figsize=figsize(4.4))
     _draw_tradeoff(ax, result, None)
     ax.set_title("Fit vs use of the latents")
-    return layout_with_provenance(fig, result_provenance(result))
+    layout_with_provenance(fig, result_provenance(result))
+    return separate_point_labels(ax)
 
 
 def _as_images(samples: np.ndarray) -> np.ndarray:
@@ -122,7 +204,7 @@ def plot_pixelcnn_frame(result: Mapping, kind: str, value: float) -> plt.Figure:
     _draw_tradeoff(fig.add_subplot(right), result, row)
     add_provenance(fig, result_provenance(result), wrap=True)
     fig.subplots_adjust(left=0.04, right=0.98, bottom=provenance_margin(fig, 0.5), top=0.9)
-    return fig
+    return separate_point_labels(fig.axes[-1])
 
 
 def pixelcnn_frames(result: Mapping, kind: str) -> dict[float, plt.Figure]:

@@ -9,6 +9,8 @@ from typing import Mapping
 import matplotlib.pyplot as plt
 import seaborn as sns
 
+from ibcore.cache import readable_device
+
 PALETTE = "colorblind"
 #: The smallest font size a figure uses: 10 pt, 11.1 px at the book's 80 dpi (see :data:`MIN_TEXT_PX`).
 SMALLEST = "small"
@@ -180,7 +182,7 @@ def result_provenance(result: Mapping) -> str:
     text += f" · {data['n_test']:,} test" if "n_test" in data else ""
     run = result.get("provenance") or {}
     if run.get("device"):
-        text += f" · {run['device']}"
+        text += f" · {readable_device(run['device'])}"
     if run.get("commit"):
         text += f" · commit {str(run['commit'])[:7]}"
     if run and run.get("source_hash") != _todays_sources():
@@ -243,7 +245,9 @@ def alt_text(fig: plt.Figure) -> str:
 HEADERS = {
     "dropout": "dropout", "width": "width (units)", "beta": "β", "p": "p", "seed": "seed", "seeds": "seeds",
     "epochs": "epochs", "seconds": "time (s)", "sample_seconds": "sampling (s)",
-    "test_error_pct": "test error (%)", "test_error_sd": "sd over seeds (%)", "train_error_pct": "train error (%)",
+    "test_error_pct": "test error (%)", "test_error_sd": "sd over seeds (%)",
+    "clean_train_error_pct": "clean train error (%, noise off)",
+    "train_error_pct": "running train error (%, noisy batches)",
     "activation": "activation", "prior": "prior", "zero_fraction": "zeros (fraction)", "ks": "KS distance",
     "qq_r2": "Q–Q R²", "unit_ks_median": "median per-unit KS", "latent": "latent",
     "test_elbo": "test ELBO (nats)", "test_reconstruction": "reconstruction (nats)", "test_kl": "KL (nats)",

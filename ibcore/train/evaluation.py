@@ -1,5 +1,5 @@
 """Evaluation helpers of the training loop: batches, BatchNorm recalibration, noise switches,
-the test error and the ELBO of the VAEs (§7's, and the hybrid VAE-PixelCNN's).
+the test error, the clean training error and the ELBO of the VAEs (§7's, and the hybrid VAE-PixelCNN's).
 
 Two kinds of evaluation, never mixed (``../DESIGN.md``, "Conventions"):
 
@@ -141,6 +141,39 @@ def error_rate(model: nn.Module, x: Tensor, y: Tensor, batch_size: int = 1000) -
         logits = model(x[idx].to(device, non_blocking=True))
         wrong += (logits.argmax(1) != y[idx].to(device, non_blocking=True)).sum()
     return int(wrong) / len(x)
+
+
+#: How many training examples the clean training error reads: the first min(CLEAN_TRAIN_SIZE, N), in
+#: the training set's own order (the same images the noise-off BatchNorm recalibration reads first).
+CLEAN_TRAIN_SIZE = 10_000
+
+
+def is_convolutional(model: nn.Module) -> bool:
+    return any(isinstance(m, nn.Conv2d) for m in model.modules())
+
+
+def evaluation_inputs(model: nn.Module, x: Tensor) -> Tensor:
+    """``x`` as :func:`ibcore.train.fit` feeds it to ``model``: on the model's device, and in
+    ``channels_last`` memory format when ``model`` is convolutional and ``x`` holds images."""
+    x = x.to(model_device(model))
+    return x.contiguous(memory_format=torch.channels_last) if x.dim() == 4 and is_convolutional(model) else x
+
+
+@torch.no_grad()
+def clean_train_error(model: nn.Module, train_data: tuple[Tensor, Tensor], size: int = CLEAN_TRAIN_SIZE) -> float:
+    """The clean training error: the error on the first min(``size``, N) training examples, measured
+    exactly as :func:`ibcore.train.fit` measures the test error (noise off, ε = 1; no augmentation;
+    BatchNorm with the statistics recalibrated on the training set with the noise off, the original
+    code's "dry run", which ``fit`` leaves in the model after its last epoch).
+
+    Unlike the running ``train_error`` of a history (a mean over the epoch's noisy, possibly
+    augmented batches while the weights still change), it reads the trained network as it is
+    tested, so that ``test_error − clean_train_error`` is the generalisation gap that claims about
+    preventing overfitting are about (``../DESIGN.md``, "Verdicts").
+    """
+    x, y = train_data
+    n = min(size, len(x))
+    return error_rate(model, evaluation_inputs(model, x[:n]), y[:n])
 
 
 def reconstruction_terms(model: nn.Module, x: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:

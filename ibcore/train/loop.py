@@ -45,9 +45,11 @@ from ibcore.layers import check_choice, kl_loss
 from ibcore.train import checkpoint as checkpoints
 from ibcore.train.epoch_sums import SYNC_EVERY, EpochSums, NonFiniteLossError
 from ibcore.train.recipe import Recipe, learning_rate_at
-from ibcore.train.evaluation import (batch_indices, error_rate, mean_elbo_terms, negative_elbo,
-                                     recalibrate_batchnorm, reconstruction_terms)
+from ibcore.train.evaluation import (batch_indices, error_rate, evaluation_inputs, is_convolutional,
+                                     mean_elbo_terms, negative_elbo, recalibrate_batchnorm, reconstruction_terms)
 
+#: History of ``objective="classification"``: ``train_error`` is the running training error (noisy, augmented
+#: batches); the clean one (noise off, as the test error) is :func:`~ibcore.train.clean_train_error`, after training.
 HISTORY_KEYS = ("ce", "lz", "train_error", "test_error", "lr", "seconds")
 #: History of ``objective="reconstruction"``: ``ce`` is the Bernoulli NLL and ``lz`` the KL, both
 #: per training example in nats; ``test_nelbo = test_ce + test_lz`` is the test-set negative ELBO.
@@ -96,10 +98,6 @@ def _validate(beta: float, recipe: Recipe, train_data, test_data) -> None:
 def steps_per_epoch(n_train: int, recipe: Recipe) -> int:
     """Optimiser steps in one epoch of ``n_train`` examples (the last partial batch counts unless dropped)."""
     return n_train // recipe.batch_size if recipe.drop_last else -(-n_train // recipe.batch_size)
-
-
-def is_convolutional(model: nn.Module) -> bool:
-    return any(isinstance(m, nn.Conv2d) for m in model.modules())
 
 
 def _make_optimizer(model: nn.Module, recipe: Recipe) -> torch.optim.Optimizer:
@@ -191,8 +189,13 @@ def fit(model: nn.Module, train_data: tuple[Tensor, Tensor], test_data: tuple[Te
     through ``torch.compile(model)``.
 
     Returns a dict of lists, one entry per epoch: ``ce``, ``lz`` (means over the epoch's
-    training batches), ``train_error`` (on the noisy training batches), ``test_error``, ``lr``
-    (the rate of the epoch's first step) and ``seconds`` (wall time of the epoch).
+    training batches), ``train_error`` (the *running* training error: the mean over the epoch's
+    noisy, possibly augmented batches while the weights change; not a measure of overfitting),
+    ``test_error`` (noise off), ``lr`` (the rate of the epoch's first step) and ``seconds`` (wall time
+    of the epoch). The *clean* training error, measured as the test error, is
+    :func:`ibcore.train.clean_train_error` of the returned model (once, after training: on
+    :data:`~ibcore.train.evaluation.CLEAN_TRAIN_SIZE` images it would cost up to a third of a small
+    run's epoch).
     Raises :class:`NonFiniteLossError` if the loss becomes NaN/inf.
 
     ``stop_after=K`` (1 ≤ K ≤ epochs; not a recipe setting) raises :class:`TrainingStopped` with the
@@ -219,11 +222,10 @@ def fit(model: nn.Module, train_data: tuple[Tensor, Tensor], test_data: tuple[Te
     device = pick_device(device)
     torch.manual_seed(seed)  # only matters for lazily initialised state; epochs reseed below
     model.to(device)
-    x, y = (t.to(device) for t in train_data)
-    x_test, y_test = (t.to(device) for t in test_data)
     if is_convolutional(model):  # model and images in channels_last (indexing keeps the format)
         model.to(memory_format=torch.channels_last)
-        x, x_test = (t.contiguous(memory_format=torch.channels_last) if t.dim() == 4 else t for t in (x, x_test))
+    x, x_test = (evaluation_inputs(model, t) for t in (train_data[0], test_data[0]))
+    y, y_test = (t.to(device) for t in (train_data[1], test_data[1]))
     opt = _make_optimizer(model, recipe)
     settings = dict(recipe.settings(), beta=beta, seed=seed, n_train=len(x), objective=objective)
     path = Path(checkpoint) if checkpoint is not None else None
@@ -275,7 +277,7 @@ def fit(model: nn.Module, train_data: tuple[Tensor, Tensor], test_data: tuple[Te
 def _epoch_summary(history: dict[str, list[float]]) -> dict[str, str]:
     """The last epoch's numbers for the progress bar (already on the host: no extra sync)."""
     if "test_error" in history:
-        return {"ce": f"{history['ce'][-1]:.3f}", "train err": f"{100 * history['train_error'][-1]:.1f}%",
+        return {"ce": f"{history['ce'][-1]:.3f}", "running train err": f"{100 * history['train_error'][-1]:.1f}%",
                 "test err": f"{100 * history['test_error'][-1]:.1f}%"}
     return {"test -ELBO": f"{history['test_nelbo'][-1]:.2f}"}
 

@@ -1,15 +1,15 @@
 """How a committed result speaks to one part of a paper's claim: each measure reads a result's
 rows (grouped by setting, the seeds being the rows' ``seed`` values) and returns a
 :class:`Finding`: what was measured (mean ± sd over seeds) and a verdict from
-:mod:`ibcore.experiments.verdicts`. The trained-regime guard is applied afterwards
-(:func:`ibcore.experiments.papers.judge`), so a measure only compares.
+:mod:`ibcore.claims.verdicts`. The trained-regime guard is applied afterwards
+(:func:`ibcore.claims.papers.judge`), so a measure only compares.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
-from ibcore.experiments.verdicts import (NOT_SHOWN, PARTLY, REPRODUCED, Sample, differ, paired, trend,
+from ibcore.claims.verdicts import (NOT_SHOWN, PARTLY, REPRODUCED, Sample, differ, paired, trend,
                                          weakest)
 
 Rows = Sequence[Mapping]

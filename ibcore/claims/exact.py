@@ -1,13 +1,13 @@
 """The papers' exact results, checked numerically in a second (the chapters check them at length):
 Prop. 1/4 (ch. 03), Prop. 2 and 3 (ch. 02) of Achille & Soatto, Theorem 1 of Rey & Mnih (ch. 20).
-Each check returns a :class:`~ibcore.experiments.measures.Finding` marked ``exact``."""
+Each check returns a :class:`~ibcore.claims.measures.Finding` marked ``exact``."""
 from __future__ import annotations
 
 import math
 from functools import lru_cache
 
-from ibcore.experiments.measures import Finding
-from ibcore.experiments.verdicts import CONTRADICTED, PARTLY, REPRODUCED
+from ibcore.claims.measures import Finding
+from ibcore.claims.verdicts import CONTRADICTED, PARTLY, REPRODUCED
 
 #: Monte Carlo samples per estimate, and the agreement asked of it (nats).
 SAMPLES, TOLERANCE = 200_000, 1e-2

@@ -1,12 +1,13 @@
 """How a committed result speaks to the claims about generative models: Table I and eq. 7 of
 Achille & Soatto (the VAE, §7), Fig. 2 and the latent collapse of Rey & Mnih (the VAE-PixelCNN).
-Each measure returns a :class:`~ibcore.experiments.measures.Finding`, as in :mod:`.measures`."""
+Each measure returns a :class:`~ibcore.claims.measures.Finding`, as in :mod:`.measures`."""
 from __future__ import annotations
 
 from typing import Mapping
 
-from ibcore.experiments.measures import Finding, Rows, by, ends, sample
-from ibcore.experiments.verdicts import NOT_SHOWN, PARTLY, Sample, differ, paired, similar, trend, weakest
+from ibcore.claims.measures import Finding, Rows, by, ends, sample
+from ibcore.claims.tradeoff import tradeoff_comparison
+from ibcore.claims.verdicts import NOT_SHOWN, PARTLY, Sample, differ, paired, similar, trend, weakest
 
 
 def kl_trades_reconstruction(result: Mapping) -> Finding:
@@ -47,10 +48,8 @@ def _seeds(rows: Rows) -> dict[int, list[Mapping]]:
 
 def gaussian_dropout_better(result: Mapping) -> Finding:
     """Rey & Mnih Fig. 2: at equal VAE KL, Gaussian dropout's −ELBO is below the variational
-    bottleneck's (the gap of :func:`~ibcore.experiments.pixelcnn.tradeoff_comparison`, one per
+    bottleneck's (the gap of :func:`~ibcore.claims.tradeoff.tradeoff_comparison`, one per
     seed); where the two sweeps cover no common KL, the points that beat others on both axes."""
-    from ibcore.experiments.pixelcnn import tradeoff_comparison
-
     found = [tradeoff_comparison({"rows": rows}) for rows in _seeds(result["rows"]).values()]
     overlapping = [f for f in found if f["gap_bpd"] is not None]
     if overlapping:

@@ -5,7 +5,7 @@ row linking to its chapter section).
 
 Chapters call :func:`claims_table` with their experiments (or their own name), the results page
 :func:`scorecard`. Both return a :class:`ClaimsTable`: its ``frame`` is the data
-(:func:`ibcore.experiments.papers.paper_comparison`), its HTML carries inline styles, so that it
+(:func:`ibcore.claims.papers.paper_comparison`), its HTML carries inline styles, so that it
 also reads in Jupyter or Colab without the book's CSS (``book/css/book.css`` widens the scorecard).
 """
 from __future__ import annotations
@@ -17,8 +17,8 @@ from functools import lru_cache
 from html import escape
 from pathlib import Path
 
-from ibcore.experiments.papers import CLAIMS, Claim, committed_profiles, paper_comparison
-from ibcore.experiments.verdicts import MEANINGS, UNDERTRAINED, VERDICTS, verdict_text
+from ibcore.claims.papers import CLAIMS, Claim, committed_profiles, paper_comparison
+from ibcore.claims.verdicts import MEANINGS, UNDERTRAINED, VERDICTS, verdict_text
 
 #: Badge colours per verdict (background, text): dark text on light fills, told apart by the words too.
 BADGES = {

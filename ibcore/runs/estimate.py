@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ibcore.experiments import throughput
+from ibcore.runs import throughput
 from ibcore.experiments.registry import Config, get
-from ibcore.experiments.throughput import Figure, Work
+from ibcore.runs.throughput import Figure, Work
 
 #: Data preparation in each worker, once per experiment (measured on the 2-core CPU, one thread).
 SETUP_SECONDS: dict[str, tuple[float, str]] = {
@@ -200,7 +200,7 @@ def estimate(name: str, config: Config, kind: str, jobs: int, trials: list[dict]
     result = Estimate(name, len(trials), None)
     workload = WORKLOADS.get(name)
     if workload is None:
-        result.missing.append(f"{name}: no workload model in ibcore.experiments.estimate")
+        result.missing.append(f"{name}: no workload model in ibcore.runs.estimate")
         return result
     extra, extra_source = _extra_seconds(name, kind, config)
     walls, busy = [], 0.0

@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 from ibcore import cache, sweep
 from ibcore.data.root import CorruptDataError, DataNotFoundError
 from ibcore.experiments import registry
-from ibcore.experiments.estimate import Estimate, device_kind, estimate, format_seconds
+from ibcore.runs.estimate import Estimate, device_kind, estimate, format_seconds
 
 #: The queue's order: what a short GPU window should settle first (issue 22); the rest follow by name.
 VALUE_ORDER = ("cifar-filters", "cifar-beta", "cluttered-mnist", "occluded-cifar", "pixelcnn-bottleneck",
