@@ -4,10 +4,14 @@ Each function returns the KL divergence of one unit's posterior from its prior,
 with the same shape as its (broadcast) inputs. Layers sum these over units; the
 training loop averages over the batch and divides by the training-set size.
 
-A KL divergence is never negative, and neither is anything returned here: each
-term is clamped at zero where it is computed (``clamp_min(0)``), because float
-rounding can leave a true zero a few ulps below it. ``clamp_min`` passes the
-gradient through wherever the term is ≥ 0, so training is unchanged.
+Nothing returned here is negative: each term is clamped at zero where it is
+computed (``clamp_min(0)``). For the proper priors (log-normal, Gaussian) the
+KL is ≥ 0 and the clamp only removes float rounding a few ulps below a true
+zero. For the improper log-uniform prior the KL is defined only up to an
+arbitrary constant (Prop. 2: ``-log c``), so its sign means nothing; there the
+zero at the cap and the clamp beyond it are a convention (the original code's),
+not a property of the KL. ``clamp_min`` passes the gradient through wherever the
+term is ≥ 0, so training is unchanged.
 """
 from __future__ import annotations
 
@@ -34,10 +38,13 @@ def log_uniform(alpha: Tensor, max_alpha: float) -> Tensor:
 
         KL = -log(α / (max_alpha + 0.001))
 
-    It is ≥ 0 for every α the layer can produce (α ≤ max_alpha + 0.001), and
-    the returned value is clamped at 0 so that rounding at the cap cannot make
-    it negative. The zero-activation case (KL = -log q₀) is a constant and is
-    dropped, as in the paper.
+    The prior is improper, so the constant (``-log c``) is arbitrary and the
+    choice of where the term is zero is a convention, not a fact about the KL.
+    With this one the term is ≥ 0 for every α the layer can produce
+    (α ≤ max_alpha + 0.001); the returned value is clamped at 0, so rounding at
+    the cap cannot make it negative and an α beyond the cap (which no layer
+    produces) gives 0 by the same convention. The zero-activation case
+    (KL = -log q₀) is a constant and is dropped, as in the paper.
     """
     _check_positive("max_alpha", max_alpha)
     # Clamp: where α sits at its cap, α / (max_alpha + 0.001) can round to 1 + 1 ulp (CUDA: KL ≈ -1e-7).
