@@ -12,8 +12,8 @@ import pytest
 
 from ibcore import claims, experiments
 from ibcore.claims import papers, tables
-from ibcore.claims.verdicts import (CONTRADICTED, NOT_ATTEMPTED, NOT_SHOWN, PARTLY, REPRODUCED, UNDERTRAINED,
-                                    VERDICTS)
+from ibcore.claims.verdicts import (CONTRADICTED, NOT_ATTEMPTED, NOT_SHOWN, PARTLY, POINTS_AGAINST, REPRODUCED,
+                                    UNDERTRAINED, VERDICTS)
 from ibcore.experiments import registry
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -202,7 +202,7 @@ def test_rey_mnih_fig_2_reads_the_gap_at_equal_kl_over_seeds():
     gd, vb = [(0.0, 0.20), (0.04, 0.204), (0.08, 0.208)], [(0.02, 0.212), (0.1, 0.22)]   # GD lower by 0.01
     assert papers.judge(fig2, pixelcnn_result(gd, vb, seeds=(0, 1, 2))).verdict == REPRODUCED
     assert papers.judge(fig2, pixelcnn_result(gd, vb)).verdict == PARTLY                 # one seed
-    assert papers.judge(fig2, pixelcnn_result(vb, gd)).verdict == NOT_SHOWN              # reversed, one seed
+    assert papers.judge(fig2, pixelcnn_result(vb, gd)).verdict == POINTS_AGAINST         # reversed, one seed
     assert papers.judge(fig2, pixelcnn_result(vb, gd, seeds=(0, 1, 2))).verdict == CONTRADICTED
     apart = pixelcnn_result([(0.01, 0.25), (0.02, 0.23)], [(0.05, 0.22), (0.09, 0.26)])  # no common KL
     found = papers.judge(fig2, apart)

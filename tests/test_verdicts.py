@@ -10,9 +10,9 @@ from ibcore.claims.verdicts import Sample
 from ibcore.experiments.regime import Baseline
 
 
-def test_the_vocabulary_is_the_six_words_of_the_design():
-    assert v.VERDICTS == ("reproduced", "partly", "not shown at this budget", "contradicted",
-                          "no verdict (undertrained)", "not attempted")
+def test_the_vocabulary_is_the_seven_words_of_the_design():
+    assert v.VERDICTS == ("reproduced", "partly", "points against (one seed)", "not shown at this budget",
+                          "contradicted", "no verdict (undertrained)", "not attempted")
     assert set(v.MEANINGS) == set(v.VERDICTS)
 
 
@@ -43,13 +43,27 @@ def test_a_difference_beyond_its_interval_is_reproduced_and_inside_it_is_not_sho
     assert v.differ(Sample.of([2.02, 1.97]), Sample.of([2.06, 2.07]), "<") == v.NOT_SHOWN
 
 
-def test_one_seed_is_at_most_partly():
+def test_one_seed_reads_the_same_way_for_and_against_the_claim():
     one, many = Sample.of([2.0]), Sample.of([2.5, 2.51, 2.49])
     assert v.differ(one, many, "<") == v.PARTLY                  # the claimed way, but no interval
-    assert v.differ(many, one, "<") == v.NOT_SHOWN               # the other way on one seed: not a contradiction
+    assert v.differ(many, one, "<") == v.POINTS_AGAINST          # the other way on one seed: the mirror badge
+    assert v.differ(one, Sample.of([2.0]), "<") == v.NOT_SHOWN   # no difference at all
     assert v.paired(Sample.of([-3.0]), "<") == v.PARTLY
-    assert v.similar(Sample.of([-95.8]), Sample.of([-90.2]), 2.0) == v.NOT_SHOWN
+    assert v.paired(Sample.of([3.0]), "<") == v.POINTS_AGAINST
+    # Table I at k = 2 and 3 (one seed): the Information latent 4.9-7.0 nats behind, beyond the ±2-nat margin
+    assert v.similar(Sample.of([-95.8]), Sample.of([-90.2]), 2.0) == v.POINTS_AGAINST
     assert v.similar(Sample.of([-91.0]), Sample.of([-90.2]), 2.0) == v.PARTLY
+
+
+def test_points_against_is_a_badge_as_visible_as_partly():
+    from ibcore.claims import tables
+
+    assert v.POINTS_AGAINST in v.MEANINGS and v.POINTS_AGAINST in tables.BADGES
+    background, _ = tables.BADGES[v.POINTS_AGAINST]
+    assert background not in (tables.BADGES[v.NOT_SHOWN][0], "#ffffff", tables.BADGES[v.PARTLY][0])
+    assert ">points against (one seed)<" in tables.badge(v.POINTS_AGAINST)
+    assert v.weakest(v.REPRODUCED, v.POINTS_AGAINST) == v.POINTS_AGAINST
+    assert v.weakest(v.POINTS_AGAINST, v.CONTRADICTED) == v.CONTRADICTED
 
 
 def test_similar_needs_the_whole_interval_inside_the_margin():
@@ -67,6 +81,22 @@ def test_a_trend_must_move_at_every_step():
     one_seed = [Sample.of([x]) for x in (0.786, 0.779, 0.786, 0.757)]
     assert v.trend(one_seed, "<") == v.NOT_SHOWN                 # one seed and not monotone
     assert v.trend([Sample.of([x]) for x in (3.0, 2.0, 1.0)], "<") == v.PARTLY
+
+
+def test_a_trend_tests_every_value_against_the_first():
+    # Fig. 4's main error (occluded-cifar, cpu): the ends alone differ inside their spread, but
+    # β = 0.3, 1 and 3 are each worse than β = 0 beyond their own interval, and no β is better
+    errors = {0.0: (0.4026, 0.4072), 0.3: (0.4226, 0.4261), 1.0: (0.4363, 0.4389), 3.0: (0.4325, 0.4311),
+              10.0: (0.4420, 0.4281)}
+    samples = [Sample.of(e) for e in errors.values()]
+    assert v.differ(samples[-1], samples[0], "<") == v.NOT_SHOWN
+    each = v.against_first(samples, "<")
+    assert [verdict for _, verdict in each] == [v.CONTRADICTED, v.CONTRADICTED, v.CONTRADICTED, v.NOT_SHOWN]
+    assert each[0][0].text(1, 100) == "+1.9 [+0.6, +3.3]" and each[1][0].text(1, 100) == "+3.3 [+1.8, +4.8]"
+    assert v.trend(samples, "<") == v.CONTRADICTED
+    # one value the claimed way beyond its interval, the rest inside theirs: partly
+    mixed = [Sample.of([x, x + 0.01, x - 0.01]) for x in (0.50, 0.49, 0.40)]
+    assert v.trend(mixed, "<") == v.PARTLY
 
 
 def test_weakest_combines_the_conditions_of_one_claim_part():

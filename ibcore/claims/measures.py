@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
-from ibcore.claims.verdicts import (NOT_SHOWN, PARTLY, REPRODUCED, Sample, differ, paired, trend,
-                                         weakest)
+from ibcore.claims.verdicts import (NOT_SHOWN, PARTLY, REPRODUCED, Sample, against_first, differ, paired,
+                                    trend, weakest)
 
 Rows = Sequence[Mapping]
 
@@ -112,12 +112,23 @@ def ends(samples: dict, digits: int, unit: str = "", scale: float = 1.0) -> str:
     return f"β {b0:g} → {b1:g}: {s0.text(digits, '', scale)} → {s1.text(digits, '', scale)}{unit}"
 
 
+def each_against_first(samples: dict, claim: str, digits: int = 1, unit: str = "", scale: float = 1.0) -> str:
+    """"β 0.3 +1.9 [+0.6, +3.3]; β 1 …": every swept value's difference from the first, with its
+    95 % Welch interval (:func:`~ibcore.claims.verdicts.against_first`)."""
+    levels, s = list(samples), list(samples.values())
+    return "; ".join(f"β {b:g} {iv.text(digits, scale)}" for b, (iv, _) in
+                     zip(levels[1:], against_first(s, claim))) + unit
+
+
 def rises_with_beta(metric: str, claim: str = ">") -> Callable[[Mapping], Finding]:
-    """An error that rises (``claim`` ">") or falls ("<") as β grows, at every step."""
+    """An error that rises (``claim`` ">") or falls ("<") as β grows: every β > 0 against β = 0
+    (:func:`~ibcore.claims.verdicts.trend`), each difference shown with its interval."""
     def measure(result: Mapping) -> Finding:
         samples = by(result["rows"], "beta", metric)
-        s = list(samples.values())
-        return Finding(ends(samples, 1, " %", 100), trend(s, claim), tuple(x.n for x in (s[0], s[-1])))
+        s, first = list(samples.values()), list(samples)[0]
+        text = (f"{ends(samples, 1, ' %', 100)}; each β against β {first:g}: "
+                f"{each_against_first(samples, claim, 1, ' points', 100)}")
+        return Finding(text, trend(s, claim), tuple(x.n for x in s))
     return measure
 
 

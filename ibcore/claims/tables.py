@@ -23,6 +23,7 @@ from ibcore.claims.verdicts import MEANINGS, UNDERTRAINED, VERDICTS, verdict_tex
 #: Badge colours per verdict (background, text): dark text on light fills, told apart by the words too.
 BADGES = {
     "reproduced": ("#1a7f37", "#ffffff"), "partly": ("#f2cc60", "#3b2300"),
+    "points against (one seed)": ("#fb8f44", "#3b1200"),
     "not shown at this budget": ("#d0d7de", "#24292f"), "contradicted": ("#cf222e", "#ffffff"),
     "no verdict (undertrained)": ("#ddd0f7", "#2e1065"), "not attempted": ("#ffffff", "#57606a"),
 }

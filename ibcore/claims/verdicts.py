@@ -7,8 +7,10 @@ Every claims table (the results-vs-papers page, each chapter's own) reads its ve
   its numerical check agree with the paper's statement;
 * **partly**: the difference goes the claimed way on one seed (no interval is possible), or some
   of a claim part's conditions are reproduced and the others are not shown;
+* **points against (one seed)**: the difference goes against the claim on one seed: the mirror of
+  *partly*, so that one seed can count against a claim as it counts for one;
 * **not shown at this budget**: the interval over seeds contains no difference in either
-  direction (or, on one seed, the difference goes the other way);
+  direction;
 * **contradicted**: the opposite difference exceeds its interval;
 * **no verdict (undertrained)**: the experiment's baseline
   (:class:`~ibcore.experiments.regime.Baseline`) is outside its trained regime, so no comparison on it is read;
@@ -28,18 +30,20 @@ from typing import Iterable, Mapping, Sequence
 
 REPRODUCED = "reproduced"
 PARTLY = "partly"
+POINTS_AGAINST = "points against (one seed)"
 NOT_SHOWN = "not shown at this budget"
 CONTRADICTED = "contradicted"
 UNDERTRAINED = "no verdict (undertrained)"
 NOT_ATTEMPTED = "not attempted"
 #: The vocabulary, strongest support first.
-VERDICTS = (REPRODUCED, PARTLY, NOT_SHOWN, CONTRADICTED, UNDERTRAINED, NOT_ATTEMPTED)
+VERDICTS = (REPRODUCED, PARTLY, POINTS_AGAINST, NOT_SHOWN, CONTRADICTED, UNDERTRAINED, NOT_ATTEMPTED)
 #: What each verdict means, for the legend of every claims table.
 MEANINGS = {
     REPRODUCED: "the claimed difference exceeds its 95 % Welch interval over seeds (exact results: "
                 "derivation and numerical check agree)",
     PARTLY: "the claimed direction on one seed only, or some of the part's conditions shown and the others not",
-    NOT_SHOWN: "the interval over seeds includes no difference (one seed: the other direction)",
+    POINTS_AGAINST: "against the claimed direction on one seed only (the mirror of partly)",
+    NOT_SHOWN: "the interval over seeds includes no difference in either direction",
     CONTRADICTED: "the opposite difference exceeds its interval",
     UNDERTRAINED: "the baseline is outside its trained regime: nothing is read from the comparison",
     NOT_ATTEMPTED: "no committed result holds this setting",
@@ -88,6 +92,14 @@ class Interval:
     estimate: float
     low: float | None = None
     high: float | None = None
+
+    def text(self, digits: int = 1, scale: float = 1.0) -> str:
+        """``"+1.9 [+0.6, +3.3]"`` (signed, true minus), or the estimate alone on one seed."""
+        def signed(x: float) -> str:
+            return f"{x * scale:+.{digits}f}".replace("-", "−")
+        if self.low is None:
+            return signed(self.estimate)
+        return f"{signed(self.estimate)} [{signed(self.low)}, {signed(self.high)}]"
 
 
 def t_quantile(p: float, df: float) -> float:
@@ -139,7 +151,9 @@ def direction(interval: Interval, claim: str) -> str:
         raise ValueError(f"claim must be '<' or '>', got {claim!r}")
     sign = 1.0 if claim == ">" else -1.0
     if interval.low is None:  # one seed: no interval
-        return PARTLY if sign * interval.estimate > 0 else NOT_SHOWN
+        if interval.estimate == 0:
+            return NOT_SHOWN
+        return PARTLY if sign * interval.estimate > 0 else POINTS_AGAINST
     low, high = sorted((sign * interval.low, sign * interval.high))
     if low > 0:
         return REPRODUCED
@@ -158,40 +172,52 @@ def paired(differences: Sample, claim: str) -> str:
 
 def similar(a: Sample, b: Sample, margin: float) -> str:
     """The verdict on "a and b are similar": reproduced when Welch's interval of a − b lies inside
-    ±``margin``, contradicted when it lies wholly outside; on one seed at most partly."""
+    ±``margin``, contradicted when it lies wholly outside; on one seed partly (inside the margin)
+    or points against (outside it)."""
     interval = welch(a, b)
     if interval.low is None:
-        return PARTLY if abs(interval.estimate) <= margin else NOT_SHOWN
+        return PARTLY if abs(interval.estimate) <= margin else POINTS_AGAINST
     if -margin <= interval.low and interval.high <= margin:
         return REPRODUCED
     return CONTRADICTED if interval.low > margin or interval.high < -margin else NOT_SHOWN
 
 
+def against_first(samples: Sequence[Sample], claim: str) -> list[tuple[Interval, str]]:
+    """Every swept value after the first against the first (e.g. every β > 0 against β = 0): its
+    Welch interval and its verdict on the claimed direction, in the order of ``samples``."""
+    return [(welch(s, samples[0]), differ(s, samples[0], claim)) for s in samples[1:]]
+
+
 def trend(samples: Sequence[Sample], claim: str) -> str:
     """The verdict on "the value falls" (``claim`` "<") or "rises" (">") along a sweep, ``samples``
-    in the order of the swept value: the last against the first (:func:`differ`), one step weaker
-    (reproduced → partly, partly → not shown) when the means do not move the claimed way at every step."""
+    in the order of the swept value: *every* later value against the first (:func:`against_first`),
+    combined by :func:`weakest` (so several values significantly the other way and none the claimed
+    way is contradicted), and reproduced only when the means also move the claimed way at every step
+    (else partly)."""
     if len(samples) < 2:
         raise ValueError("a trend needs at least two settings")
-    verdict = differ(samples[-1], samples[0], claim)
+    verdict = weakest(*(v for _, v in against_first(samples, claim)))
     means = [s.mean for s in samples]
     steps = [b - a for a, b in zip(means, means[1:])]
     monotone = all(s < 0 for s in steps) if claim == "<" else all(s > 0 for s in steps)
-    return verdict if monotone else {REPRODUCED: PARTLY, PARTLY: NOT_SHOWN}.get(verdict, verdict)
+    return PARTLY if verdict == REPRODUCED and not monotone else verdict
 
 
 #: From the weakest support to the strongest, for claim parts with several conditions.
-_STRENGTH = (CONTRADICTED, NOT_SHOWN, PARTLY, REPRODUCED)
+_STRENGTH = (CONTRADICTED, POINTS_AGAINST, NOT_SHOWN, PARTLY, REPRODUCED)
 
 
 def weakest(*verdicts: str) -> str:
     """The verdict of a claim part whose conditions must all hold: contradicted if any condition is,
-    reproduced if all are, partly if some are reproduced (or all partly), else not shown."""
+    else points against (one seed) if any condition is, reproduced if all are, partly if some are
+    reproduced (or all partly), else not shown."""
     for verdict in verdicts:
         if verdict not in _STRENGTH:
             raise ValueError(f"not a verdict on a comparison: {verdict!r}")
     if CONTRADICTED in verdicts:
         return CONTRADICTED
+    if POINTS_AGAINST in verdicts:
+        return POINTS_AGAINST
     if all(v == REPRODUCED for v in verdicts):
         return REPRODUCED
     if REPRODUCED in verdicts or all(v == PARTLY for v in verdicts):
