@@ -25,9 +25,9 @@ def claim(experiment: str, item: str, part: str = "") -> papers.Claim:
 
 
 def mlp_result(errors: dict[str, list[float]], width: int = 512) -> dict:
-    """A mnist-mlp result in the new shape: a ``seed`` per row, several seeds."""
+    """A mnist-width-sweep result at one width in the new shape: a ``seed`` per row, several seeds."""
     rows = [dict(dropout=d, width=width, seed=s, test_error=e) for d, es in errors.items() for s, e in enumerate(es)]
-    return {"name": "mnist-mlp", "rows": rows, "data": {"dataset": "MNIST"}}
+    return {"name": "mnist-width-sweep", "rows": rows, "data": {"dataset": "MNIST"}}
 
 
 @pytest.fixture(scope="module")
@@ -37,14 +37,17 @@ def table():
 
 @pytest.mark.parametrize("name", COMMITTED)
 def test_every_committed_result_has_a_row_with_a_verdict(name, table):
+    if name in papers.UNSCORED:
+        pytest.skip(f"no claim of the papers is scored on {name}: {papers.UNSCORED[name]}")
     rows = [i for i, c in enumerate(papers.CLAIMS) if c.experiment == name]
     assert rows, f"results/{name}-*.json has no row on the results-vs-papers page"
     assert any(table.loc[i, "cpu: verdict"] != NOT_ATTEMPTED for i in rows)
 
 
-def test_every_experiment_has_a_claim_a_chapter_and_a_declared_baseline():
+def test_every_experiment_has_a_claim_or_a_reason_a_chapter_and_a_declared_baseline():
     covered = {c.experiment for c in papers.CLAIMS}
-    assert set(experiments.names()) <= covered, set(experiments.names()) - covered
+    assert set(experiments.names()) <= covered | set(papers.UNSCORED), set(experiments.names()) - covered
+    assert not covered & set(papers.UNSCORED) and all(len(why) > 20 for why in papers.UNSCORED.values())
     for c in papers.CLAIMS:
         assert (ROOT / "notebooks" / f"{c.chapter}.ipynb").exists(), c.chapter
         assert (c.exact is None) == (c.experiment is not None), c.label
@@ -69,22 +72,41 @@ def test_no_training_row_is_reproduced_on_an_undertrained_baseline_or_one_seed(t
                 assert row[f"{profile}: seeds"] != "1" or row["item"] == "Fig. 1", row["item"]
 
 
+def test_only_the_papers_claims_are_scored():
+    labels = {c.label for c in papers.CLAIMS}
+    assert "Fig. 3a · vs none" not in labels and "Fig. 3a · one width" not in labels
+    assert "mnist-mlp" in papers.UNSCORED and not [c for c in papers.CLAIMS if c.experiment == "mnist-mlp"]
+    note = claims.claims_table("mnist-mlp")            # chapter 10 still calls it: it says why there is no row
+    assert note.frame.empty and "No claim of the papers is scored here" in note.html
+
+
+def test_a_general_claim_shown_at_some_widths_only_is_partly():
+    vs_lognormal = claim("mnist-width-sweep", "Fig. 3a", "vs log-normal")
+    rows = []
+    for width, (info, lognormal) in {3: (0.24, 0.70), 32: (0.034, 0.055), 512: (0.0214, 0.0246)}.items():
+        spread = (0.0, 0.004) if width == 512 else (0.0, 0.001)   # at 512 the seeds' spread swallows the gap
+        rows += mlp_result({"information": [info + d for d in spread], "lognormal": [lognormal - d for d in spread],
+                            "none": [0.021, 0.0211]}, width)["rows"]
+    found = papers.judge(vs_lognormal, {"rows": rows, "data": {"dataset": "MNIST"}})
+    assert found.verdict == PARTLY and "width 512: not shown" in found.note
+    assert "less beyond the seeds' spread at width 3, 32 of 3, 32, 512" in found.measured
+
+
 def test_a_difference_inside_the_seed_spread_is_not_shown_and_beyond_it_reproduced():
-    one_width = claim("mnist-mlp", "Fig. 3a", "one width")
-    inside = mlp_result({"information": [0.0202, 0.0197], "none": [0.0206, 0.0207], "binary": [0.0233, 0.0255],
-                         "lognormal": [0.0219, 0.0223]})
-    assert papers.judge(one_width, inside).verdict in (NOT_SHOWN, PARTLY)
+    vs_binary = claim("mnist-width-sweep", "Fig. 3a", "vs binary")
+    inside = mlp_result({"information": [0.0202, 0.0197], "none": [0.0206, 0.0207], "binary": [0.0205, 0.0255]})
+    assert papers.judge(vs_binary, inside).verdict == NOT_SHOWN
     beyond = mlp_result({"information": [0.015, 0.0151, 0.0149], "none": [0.020, 0.0201, 0.0199],
-                         "binary": [0.025, 0.0251, 0.0249], "lognormal": [0.022, 0.0221, 0.0219]})
-    found = papers.judge(one_width, beyond)
+                         "binary": [0.025, 0.0251, 0.0249]})
+    found = papers.judge(vs_binary, beyond)
     assert found.verdict == REPRODUCED and found.seeds_text == "3" and "1.50 ± 0.01" in found.measured
     worse = mlp_result({"information": [0.030, 0.0301, 0.0299], "none": [0.020, 0.0201, 0.0199],
-                        "binary": [0.025, 0.0251, 0.0249], "lognormal": [0.022, 0.0221, 0.0219]})
-    assert papers.judge(one_width, worse).verdict == CONTRADICTED
+                        "binary": [0.025, 0.0251, 0.0249]})
+    assert papers.judge(vs_binary, worse).verdict == CONTRADICTED
 
 
 def test_an_undertrained_baseline_gives_no_verdict_and_names_it():
-    one_width = claim("mnist-mlp", "Fig. 3a", "one width")
+    one_width = claim("mnist-width-sweep", "Fig. 3a", "vs binary")
     result = mlp_result({"information": [0.05, 0.0501, 0.0499], "none": [0.08, 0.0801, 0.0799],
                          "binary": [0.09] * 3, "lognormal": [0.09] * 3})
     found = papers.judge(one_width, result)
@@ -142,7 +164,7 @@ def test_the_page_shows_a_profile_column_only_where_a_result_of_it_exists(tmp_pa
         shutil.copy(path, tmp_path / path.name)
     monkeypatch.setattr(registry, "RESULTS_DIR", tmp_path)
     assert papers.committed_profiles() == ("cpu",)
-    shutil.copy(tmp_path / "mnist-mlp-cpu.json", tmp_path / "mnist-mlp-gpu.json")
+    shutil.copy(tmp_path / "mnist-width-sweep-cpu.json", tmp_path / "mnist-width-sweep-gpu.json")
     assert papers.committed_profiles() == ("cpu", "gpu")
     assert "gpu profile" in claims.scorecard().html and "full profile" not in claims.scorecard().html
 

@@ -67,9 +67,11 @@ def _layer(k: int, what: str) -> Callable[[Mapping], float]:
 
 # --- Fig. 3a, 3b: one dropout kind against another ---------------------------------------------------------
 
-def against(other: str, key: str = "width") -> Callable[[Mapping], Finding]:
-    """"Information Dropout errs less than ``other``", judged at the smallest ``key`` (the claim's
-    "especially on small networks"); a contradiction at any other size makes a reproduced part partly."""
+def against(other: str, key: str = "width", every: bool = False) -> Callable[[Mapping], Finding]:
+    """"Information Dropout errs less than ``other``". With ``every`` (a general claim, Fig. 3a) it
+    is judged at every ``key`` the result holds, combined by :func:`weakest` (reproduced only where
+    every size is, partly where some are); otherwise at the smallest ``key`` (the claim's "especially
+    on small networks"), a contradiction at any other size making a reproduced part partly."""
     def measure(result: Mapping) -> Finding:
         rows = result["rows"]
         sizes = sorted({r[key] for r in rows if r["dropout"] in ("information", other)})
@@ -86,22 +88,19 @@ def against(other: str, key: str = "width") -> Callable[[Mapping], Finding]:
         unit = "%" if key == "filter_fraction" else ""
         text = f"information vs {KINDS[other]}: " + "; ".join(
             f"{_size(s, key)}{unit}: {pct(a, '')} vs {pct(b)}" for s, a, b in shown)
-        return Finding(text, verdict, tuple(n for _, a, b in pairs[:1] for n in (a.n, b.n)))
+        if not every:
+            return Finding(text, verdict, tuple(n for _, a, b in pairs[:1] for n in (a.n, b.n)))
+        beyond = [_size(s, key).split(" ")[-1] for (s, _, _), v in zip(pairs, verdicts) if v == REPRODUCED]
+        text += (f"; less beyond the seeds' spread at {key} {', '.join(beyond) or 'none'} of "
+                 f"{', '.join(_size(s, key).split(' ')[-1] for s, _, _ in pairs)}")
+        note = "; ".join(f"{_size(s, key)}: {v}" for (s, _, _), v in zip(pairs, verdicts))
+        return Finding(text, weakest(*verdicts), tuple(sorted({n for _, a, b in pairs for n in (a.n, b.n)})),
+                       note=note)
     return measure
 
 
 def _size(size: float, key: str) -> str:
     return f"{100 * size:g} " if key == "filter_fraction" else f"width {size:g}"
-
-
-def least_of_all(result: Mapping) -> Finding:
-    """Fig. 3a at one width: Information Dropout errs less than each other kind."""
-    groups = by(result["rows"], "dropout", "test_error")
-    info = groups.pop("information")
-    each = {name: differ(info, other, "<") for name, other in groups.items()}
-    text = "; ".join(f"{KINDS.get(name, name)} {pct(s, '')}" for name, s in [("information", info), *groups.items()])
-    note = "; ".join(f"against {KINDS.get(name, name)}: {verdict}" for name, verdict in each.items())
-    return Finding(text + " %", weakest(*each.values()), (info.n, *(s.n for s in groups.values())), note=note)
 
 
 # --- Fig. 4, 5: trends over β ------------------------------------------------------------------------

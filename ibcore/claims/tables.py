@@ -17,7 +17,7 @@ from functools import lru_cache
 from html import escape
 from pathlib import Path
 
-from ibcore.claims.papers import CLAIMS, Claim, committed_profiles, paper_comparison
+from ibcore.claims.papers import CLAIMS, UNSCORED, Claim, committed_profiles, paper_comparison
 from ibcore.claims.verdicts import MEANINGS, UNDERTRAINED, VERDICTS, verdict_text
 
 #: Badge colours per verdict (background, text): dark text on light fills, told apart by the words too.
@@ -157,11 +157,17 @@ def claims_table(*names: str, profiles: tuple[str, ...] | None = None) -> Claims
     ``claims_table("cifar-filters", "cifar-beta")`` or ``claims_table("20-gaussian-dropout-bottleneck")``,
     in the scorecard's style, for every profile with a committed result (or ``profiles``)."""
     known = {c.experiment for c in CLAIMS} | {c.chapter for c in CLAIMS}
-    unknown = [n for n in names if n not in known]
+    unknown = [n for n in names if n not in known and n not in UNSCORED]
     if not names or unknown:
         raise ValueError(f"no claims for {unknown or 'nothing'}; experiments and chapters with claims: "
                          f"{', '.join(sorted(n for n in known if n))}")
     claims = tuple(c for c in CLAIMS if c.experiment in names or c.chapter in names)
+    if not claims:  # only experiments on which no claim is scored: say why, as the table's place holder
+        import pandas as pd
+
+        reasons = "; ".join(f"{n}: {UNSCORED[n]}" for n in names)
+        return ClaimsTable(pd.DataFrame(), f'<p class="ib-caption" style="font-size: 0.85em; color: #57606a;">'
+                                           f'No claim of the papers is scored here ({escape(reasons)}).</p>')
     return render(claims, profiles, caption="Verdicts as on the results-vs-papers page, from the committed "
                                              "results; hover over a badge for its meaning.")
 
