@@ -138,25 +138,43 @@ def test_table_i_rows_appear_for_every_k_a_result_holds():
     assert [papers.judge(c, {"rows": rows}).verdict for c in table_i] == [REPRODUCED] * 3
 
 
-def beta_result(tc: list[float], tc_off: list[float] | None, seeds: int = 3) -> dict:
+def beta_result(tc: list[float], tc_off: list[float] | None, seeds: int = 3, dims: int | None = None) -> dict:
     rows = []
     for beta, t, off in zip((0.3, 1.0, 3.0, 10.0), tc, tc_off or tc):
         for s in range(seeds):
             row = dict(beta=beta, seed=s, test_error=0.3 + 0.01 * s, total_correlation=t + s)
+            if dims:
+                row["total_correlation_per_dimension"] = (t + s) / dims
             if tc_off is not None:
                 row["total_correlation_noise_off"] = off + s
             rows.append(row)
-    return {"rows": rows}
+    return {"rows": rows, "data": {"n_test": 10_000}}
 
 
-def test_fig_5_tc_needs_the_noise_off_control():
+def test_fig_5_tc_reads_the_noisy_representation_and_the_noise_off_control_is_no_claim():
     tc = claim("cifar-beta", "Fig. 5", "TC")
-    missing = papers.judge(tc, beta_result([500, 400, 300, 200], None))
-    assert missing.verdict == PARTLY and "noise-off control missing" in missing.measured
+    falls = beta_result([500, 400, 300, 200], None)
+    assert papers.judge(tc, falls).verdict == REPRODUCED and papers.judge(tc, falls).note == ""
+    # Prop. 1 penalises the noisy z: a flat or rising noise-off TC does not change the verdict on it
     flat = papers.judge(tc, beta_result([500, 400, 300, 200], [300, 302, 299, 301]))
-    assert flat.verdict == PARTLY and "noise off" in flat.measured     # the fall is the added noise's
-    both = papers.judge(tc, beta_result([500, 400, 300, 200], [350, 300, 250, 200]))
-    assert both.verdict == REPRODUCED
+    assert flat.verdict == REPRODUCED and "noise off" not in flat.measured
+    assert flat.note.startswith("control, not a claim of the paper") and "its fall with β: not shown" in flat.note
+    rising = papers.judge(tc, beta_result([500, 400, 300, 200], [300, 400, 500, 600]))
+    assert rising.verdict == REPRODUCED and rising.note.endswith("contradicted")
+    assert papers.judge(tc, beta_result([200, 300, 400, 500], None)).verdict == CONTRADICTED
+    assert not [c for c in papers.CLAIMS if "noise_off" in getattr(c.measure, "__name__", "")]  # never scored
+
+
+def test_fig_5_tc_shows_the_debiased_value_beside_the_plug_in():
+    from ibcore.claims.measures import tc_bias
+
+    # 3,072 units on 10,000 test images (the cpu profile): the plug-in reads 264.6 nats on independent units
+    result = beta_result([5004, 1000, 580, 366], None, dims=3072)
+    assert tc_bias(result) == pytest.approx(264.63, abs=0.01)
+    found = papers.judge(claim("cifar-beta", "Fig. 5", "TC"), result)
+    assert "plug-in β 0.3 → 10: 5005 ± 1 → 367 ± 1 nats" in found.measured
+    assert "debiased (less 264.6): 4740 ± 1 → 102 ± 1 nats" in found.measured
+    assert tc_bias(beta_result([500, 400], None)) is None          # no per-dimension value: no D, no debiasing
 
 
 def test_the_page_shows_a_profile_column_only_where_a_result_of_it_exists(tmp_path, monkeypatch):
