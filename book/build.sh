@@ -14,7 +14,7 @@ start=$(date +%s.%N)
 
 # -W: warnings are errors; -n: nitpicky (broken references warn); --keep-going: report them all;
 # --all: rebuild every page, so no warning hides in a page that was not rewritten.
-rm -rf _build/html  # no stale pages from chapters that left the toc
+rm -rf _build/html _build/failed-notebooks.txt  # no stale pages from chapters that left the toc
 status=0
 jupyter-book build . --builder html --all -W -n --keep-going "$@" || status=$?
 
@@ -37,11 +37,21 @@ for doc, ex in rows:
     ok = "ok" if ex.get("succeeded") else f"FAILED ({ex.get('error')})"
     print(f"  {ex.get('runtime') or 0:8.1f} s  {doc}  [{ex.get('method')}, {ok}]")
 print(f"  {sum(ex.get('runtime') or 0 for _, ex in rows):8.1f} s  total over {len(rows)} notebooks")
-raise SystemExit(0 if all(ex.get("succeeded") for _, ex in rows) else 1)
+failed = [(doc, str(ex.get("error"))) for doc, ex in rows if not ex.get("succeeded")]
+why = {"CellTimeoutError": "a cell ran past execute.timeout in _config.yml (a busy CPU? see README, 'threads')",
+       "CellExecutionError": "a cell raised an exception (its traceback is above)"}
+lines = [f"{doc}: {error}" + (f" ({why[error]})" if error in why else "") for doc, error in failed]
+Path("_build/failed-notebooks.txt").write_text("".join(f"{line}\n" for line in lines))
+raise SystemExit(0 if not failed else 1)
 PY
 
 echo "book build: ${wall} s wall time (profile ${IBCORE_PROFILE}), exit status ${status}"
 if [ "$status" -ne 0 ]; then
-  echo "book build FAILED: see the warnings/errors above (warnings are errors)" >&2
+  if [ -s _build/failed-notebooks.txt ]; then
+    echo "book build FAILED: these chapters did not execute:" >&2
+    sed 's/^/  /' _build/failed-notebooks.txt >&2
+  else
+    echo "book build FAILED: every chapter executed; Sphinx reported warnings, which this build treats as errors (above)" >&2
+  fi
 fi
 exit "$status"

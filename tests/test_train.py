@@ -158,3 +158,29 @@ def test_clean_train_error_of_a_conv_net_reads_unflipped_images_with_the_noise_o
     assert clean_train_error(model, (x, y), size=40) == first == history["test_error"][-1]
     with torch.no_grad(), noise_on(model):  # the control: with the noise on, two passes differ
         assert not torch.equal(model(x[:8]), model(x[:8]))
+
+
+@pytest.mark.parametrize("convolutional, expected", [(False, 1), (True, 2)])
+def test_the_thread_rule_trains_small_models_on_one_thread_and_restores_the_count(convolutional, expected):
+    """Issue 25 item 2: a model without convolutions trains on one CPU thread (a busy second core costs it
+    nothing); a convolutional one keeps the caller's threads; the caller's count comes back after fit."""
+    from torch import nn
+
+    from ibcore.models import MLP
+    from ibcore.train import fit
+
+    torch.manual_seed(0)
+    if convolutional:
+        model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(2 * 26 * 26, 10))
+    else:
+        model = MLP([8], "none")
+    seen = []
+    model.register_forward_hook(lambda *_: seen.append(torch.get_num_threads()))
+    x, y = torch.rand(40, 1, 28, 28), torch.randint(0, 10, (40,))
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        fit(model, (x, y), (x, y), beta=0.0, epochs=1, batch_size=20, progress=False, device="cpu")
+        assert set(seen) == {expected} and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

@@ -45,6 +45,7 @@ from ibcore.layers import check_choice, kl_loss
 from ibcore.train import checkpoint as checkpoints
 from ibcore.train.epoch_sums import SYNC_EVERY, EpochSums, NonFiniteLossError
 from ibcore.train.recipe import Recipe, learning_rate_at
+from ibcore.train.threads import training_threads
 from ibcore.train.evaluation import (batch_indices, error_rate, evaluation_inputs, is_convolutional,
                                      mean_elbo_terms, negative_elbo, recalibrate_batchnorm, reconstruction_terms)
 
@@ -220,6 +221,15 @@ def fit(model: nn.Module, train_data: tuple[Tensor, Tensor], test_data: tuple[Te
     if stop_after is not None and not (isinstance(stop_after, int) and 1 <= stop_after <= recipe.epochs):
         raise ValueError(f"stop_after must be an integer in [1, epochs={recipe.epochs}], got {stop_after!r}")
     device = pick_device(device)
+    with training_threads(model, device):  # small models on one CPU thread (ibcore.train.threads)
+        return _fit_on(model, train_data, test_data, beta=beta, recipe=recipe, seed=seed, device=device,
+                       checkpoint=checkpoint, progress=progress, objective=objective, stop_after=stop_after)
+
+
+def _fit_on(model: nn.Module, train_data: tuple[Tensor, Tensor], test_data: tuple[Tensor, Tensor], *, beta: float,
+            recipe: Recipe, seed: int, device: torch.device, checkpoint: str | os.PathLike | None, progress: bool,
+            objective: str, stop_after: int | None) -> dict[str, list[float]]:
+    """:func:`fit` after its checks, on ``device`` (its threads already set)."""
     torch.manual_seed(seed)  # only matters for lazily initialised state; epochs reseed below
     model.to(device)
     if is_convolutional(model):  # model and images in channels_last (indexing keeps the format)
