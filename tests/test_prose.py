@@ -17,6 +17,12 @@ def test_glued_values_stay_numbers():
     assert glued == {"test-elbo": -90.16, "test-k-2": 3.0} and all(type(v) is float for v in glued.values())
 
 
+def test_glued_texts_are_strings_under_their_keys():
+    assert prose.glue_text("ch11-claim", {("vs binary", "verdict"): "partly"}) == {"ch11-claim-vs-binary-verdict": "partly"}
+    with pytest.raises(ValueError, match="non-empty strings"):
+        prose.glue_text("test", {"verdict": 1.0})
+
+
 def test_the_sphinx_extension_rewrites_pasted_numbers_only():
     pytest.importorskip("docutils")
     from docutils import nodes

@@ -31,7 +31,7 @@ from ibcore.plots.mnist import (METHOD_LABELS, METHOD_STYLES, plot_activation_pr
                                 plot_training_curves, width_table)
 from ibcore.plots.pixelcnn import (BOTTLENECK_LABELS, POINT_LABEL, STRENGTH, pixelcnn_frames, pixelcnn_table,
                                    plot_hybrid_model, plot_pixelcnn_frame, plot_tradeoff, separate_point_labels)
-from ibcore.plots.prose import glue_frame, glue_key, glue_numbers
+from ibcore.plots.prose import glue_frame, glue_key, glue_numbers, glue_text
 from ibcore.plots.style import (COLUMN_PX, DPI, DROPOUT_STYLES, FIGURE_PX, FIGURE_WIDTH, HEADERS, MIN_TEXT_PX, PALETTE,
                                 PIXEL_RATIO, SMALLEST, SMOKE_RUN, DropoutStyle, add_provenance, alt_text,
                                 dropout_style, figsize, glue_provenance, layout_with_provenance, number, provenance,
@@ -43,7 +43,7 @@ from ibcore.plots.vae import plot_vae_beta_frame, plot_vae_elbo, plot_vae_images
 
 __all__ = [
     "PALETTE", "SMALLEST", "DPI", "PIXEL_RATIO", "HEADERS", "use_style", "provenance", "add_provenance",
-    "layout_with_provenance", "result_provenance", "table", "readable_header", "glue_numbers", "glue_frame", "glue_key",
+    "layout_with_provenance", "result_provenance", "table", "readable_header", "glue_numbers", "glue_text", "glue_frame", "glue_key",
     "COLUMN_PX", "FIGURE_PX", "FIGURE_WIDTH", "MIN_TEXT_PX", "figsize", "DROPOUT_STYLES", "DropoutStyle",
     "dropout_style",
     "SMOKE_RUN", "seed_count", "provenance_lines", "provenance_margin", "glue_provenance", "number", "set_alt",

@@ -56,6 +56,31 @@ def glue_numbers(prefix: str, values: Mapping[object, float]) -> dict[str, float
     return glued
 
 
+def glue_text(prefix: str, values: Mapping[object, str]) -> dict[str, str]:
+    """Glue each text as ``<prefix>-<key>`` (no output shown) and return them by key: the words a
+    paragraph takes from a result, e.g. a claim's verdict, so that prose and table cannot disagree.
+    Outside a myst-nb build nothing is glued and the texts are only returned.
+
+    Raises:
+        ValueError: a value that is not a non-empty string, or two keys that give one glue key.
+    """
+    glued: dict[str, str] = {}
+    for key, value in values.items():
+        if not isinstance(value, str) or not value:
+            raise ValueError(f"glued texts must be non-empty strings, got {key!r}: {value!r}")
+        name = glue_key(prefix, *(key if isinstance(key, tuple) else (key,)))
+        if name in glued:
+            raise ValueError(f"two texts would be glued as {name!r}")
+        glued[name] = value
+    try:
+        from myst_nb import glue
+    except ImportError:
+        return glued
+    for name, value in glued.items():
+        glue(name, value, display=False)
+    return glued
+
+
 def glue_frame(prefix: str, frame) -> dict[str, float]:
     """Glue every number of a DataFrame as ``<prefix>-<row>-<column>`` (a MultiIndex row joins its
     levels): ``glue_frame("ch11", means)`` glues ``ch11-3-information`` for row 3, column
