@@ -1,47 +1,82 @@
 """Rey & Mnih Fig. 2, measured on a committed result of ``pixelcnn-bottleneck``: the two rate-distortion
-curves (Gaussian dropout over p, the variational bottleneck over β) compared at equal VAE KL.
+trade-offs (Gaussian dropout over p, the variational bottleneck over β) compared on their Pareto
+fronts (:func:`pareto_front`) at equal VAE KL.
 :func:`~ibcore.claims.measures_generative.gaussian_dropout_better` turns it into a verdict."""
 from __future__ import annotations
 
+from typing import Iterable, Sequence
+
+
+def dominates(a: Sequence[float], b: Sequence[float]) -> bool:
+    """Whether the (VAE KL, −ELBO) point ``a`` beats ``b`` on both axes: at least as much KL and at
+    most the −ELBO, one of them strictly (see :func:`pareto_front` for the direction)."""
+    return a[0] >= b[0] and a[1] <= b[1] and (a[0] > b[0] or a[1] < b[1])
+
+
+def pareto_front(points: Iterable[Sequence[float]]) -> list[tuple[float, float]]:
+    """The non-dominated (VAE KL, −ELBO) points, sorted by KL (Rey & Mnih Fig. 2).
+
+    A lower −ELBO is better; more VAE KL is the latent used more, which is what a bottleneck on a
+    PixelCNN decoder is for (without one the decoder leaves z unused, KL ≈ 0), so more KL is better
+    too, and the trade-off is that more KL costs −ELBO. A point is **dominated** when another point
+    has at least as much KL and at most its −ELBO, one of them strictly (:func:`dominates`): e.g.
+    Gaussian dropout at p = 0.5 (6.05 nats, 0.1266 bits/dim) dominates p = 0.7, 0.8 and 0.9, which
+    have less KL *and* a higher −ELBO. The front is what is left: along it, −ELBO rises with KL.
+    Duplicate points are kept once.
+    """
+    unique = sorted({(float(kl), float(nelbo)) for kl, nelbo in points})
+    return [p for p in unique if not any(dominates(q, p) for q in unique)]
+
+
+def _interp(front: list[tuple[float, float]], kl):
+    import numpy as np
+
+    xs, ys = zip(*front)
+    return np.interp(kl, xs, ys)
+
 
 def tradeoff_comparison(result: dict, n_grid: int = 101) -> dict:
-    """Fig. 2's claim, measured: is Gaussian dropout's −ELBO lower than the variational bottleneck's
-    at equal VAE KL?
+    """Fig. 2's claim, measured on one seed's models: is Gaussian dropout's −ELBO lower than the
+    variational bottleneck's at equal VAE KL, front against front?
 
-    Each curve (Gaussian dropout over p, the variational bottleneck over β) is its models' points
-    (VAE KL, test −ELBO), in bits/dim, sorted by KL and joined by straight lines. Over the KL range
-    both curves cover, ``gap_bpd`` is the mean over ``n_grid`` evenly spaced KL values of
-    VB −ELBO − GD −ELBO (positive: Gaussian dropout is better) and ``gd_better_share`` the share of
-    those values where it is; both are None when the ranges do not overlap. Without an
-    overlap the curves still compare point by point: ``gd_dominated`` lists the p of every Gaussian
-    dropout model that some variational bottleneck model beats on both axes (more VAE KL and a
-    lower −ELBO), ``vb_dominated`` the β of every VB model that some GD model beats.
-    ``none_kl_nats`` is the no-bottleneck model's VAE KL (nats per image; near 0: its latents
-    collapsed) and ``max_kl_nats`` the largest VAE KL of any bottleneck model, for scale.
+    Each side's models (VAE KL, test −ELBO), in bits/dim, give its Pareto front
+    (:func:`pareto_front`): a model beaten on both axes by a model of its own kind is off its front
+    (``gd_off_front``: the p of each such Gaussian dropout model, ``vb_off_front``: the β). Each front
+    is joined by straight lines. ``fronts`` holds both; ``kl_range_bpd`` is the KL range both fronts
+    cover (a single KL when one front is a single model; None when they do not overlap). Over it,
+    ``gap_bpd`` is the mean over ``n_grid`` evenly spaced KL values of VB front − GD front (positive:
+    Gaussian dropout is ahead) and ``gd_better_share`` the share of those values where it is.
+    Without an overlap the sides still compare point by point: ``gd_dominated`` lists the p of every
+    Gaussian dropout model some variational bottleneck model beats on both axes, ``vb_dominated`` the
+    β of every VB model some GD model beats. ``none_kl_nats`` is the no-bottleneck model's VAE KL
+    (nats per image; near 0: its latents collapsed) and ``max_kl_nats`` the largest VAE KL of any
+    bottleneck model, for scale.
     """
     import numpy as np
 
     models = {kind: [r for r in result["rows"] if r["bottleneck"] == kind]
               for kind in ("none", "gaussian", "variational")}
-
-    def curve(kind: str) -> np.ndarray:
+    for kind in ("gaussian", "variational"):
         if not models[kind]:
             raise ValueError(f"the result has no {kind!r} models")
-        return np.array(sorted((r["test_kl_bpd"], r["test_nelbo_bpd"]) for r in models[kind]))
+
+    def point(r: dict) -> tuple[float, float]:
+        return float(r["test_kl_bpd"]), float(r["test_nelbo_bpd"])
 
     def beaten(kind: str, by: str, strength: str) -> list:
-        return [r.get(strength) for r in models[kind] if any(
-            o["test_kl_bpd"] > r["test_kl_bpd"] and o["test_nelbo_bpd"] < r["test_nelbo_bpd"] for o in models[by])]
+        return [r.get(strength) for r in models[kind] if any(dominates(point(o), point(r)) for o in models[by])]
 
-    gd, vb = curve("gaussian"), curve("variational")
-    low, high = max(gd[0, 0], vb[0, 0]), min(gd[-1, 0], vb[-1, 0])
+    gd, vb = (pareto_front(point(r) for r in models[kind]) for kind in ("gaussian", "variational"))
+    low, high = max(gd[0][0], vb[0][0]), min(gd[-1][0], vb[-1][0])
     gap = share = None
-    if high > low:
-        grid = np.linspace(low, high, n_grid)
-        difference = np.interp(grid, vb[:, 0], vb[:, 1]) - np.interp(grid, gd[:, 0], gd[:, 1])
+    if high >= low:
+        grid = np.linspace(low, high, n_grid if high > low else 1)
+        difference = _interp(vb, grid) - _interp(gd, grid)
         gap, share = float(difference.mean()), float((difference > 0).mean())
     none = models["none"][0] if models["none"] else None
-    return dict(kl_range_bpd=(float(low), float(high)) if high > low else None, gap_bpd=gap, gd_better_share=share,
+    return dict(fronts={"gaussian": gd, "variational": vb},
+                kl_range_bpd=(float(low), float(high)) if high >= low else None, gap_bpd=gap, gd_better_share=share,
+                gd_off_front=beaten("gaussian", "gaussian", "p"), vb_off_front=beaten("variational", "variational", "beta"),
                 gd_dominated=beaten("gaussian", "variational", "p"),
                 vb_dominated=beaten("variational", "gaussian", "beta"),
                 none_kl_nats=none["test_kl"] if none else None,
