@@ -174,7 +174,7 @@ PAGES = pages()
 PENDING = {"notebooks/01-ib-lagrangian",
            "notebooks/12-activation-priors", "notebooks/13-vae-information-dropout",
            "notebooks/16-occluded-cifar",
-           "notebooks/20-gaussian-dropout-bottleneck", "notebooks/21-pixelcnn-bottleneck",
+           "notebooks/21-pixelcnn-bottleneck",
            "notebooks/99-results-vs-papers"}
 
 
