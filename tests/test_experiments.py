@@ -151,3 +151,20 @@ def test_span_seconds_runs_from_the_first_trials_start_to_the_last_ones_end():
                {"provenance": {"finished": "2026-12-01T11:00:00+00:00", "seconds": 300.0}}]   # 10:55 → 11:00
     assert span_seconds(records) == 70 * 60
     assert span_seconds(records[:1]) == 600.0
+
+
+@pytest.mark.parametrize("name", experiments.names())
+def test_every_experiment_refuses_a_bad_setting_before_loading_data(name, tmp_path, monkeypatch):
+    """Issue 25 item 3: one path (Experiment.config) checks every trial's values before anything loads or
+    trains: with no data at all, a negative β is a ValueError, not a missing-data error or a trained trial."""
+    monkeypatch.setenv("IBCORE_DATA", str(tmp_path))  # empty: loading anything would raise DataNotFoundError
+    experiment = experiments.get(name)
+    config = experiment.config("quick")
+    key = "betas" if "betas" in config else "beta" if "beta" in config else None
+    bad = {key: [-1.0] if key == "betas" else -1.0} if key else {"seeds": [-1]}
+    from dataclasses import replace
+
+    monkeypatch.setitem(experiments.REGISTRY, name, replace(
+        experiment, run_trial=lambda *a: pytest.fail("a trial ran before the check")))
+    with pytest.raises(ValueError, match="must be"):
+        experiments.run(name, "quick", progress=False, **bad)

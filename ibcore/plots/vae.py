@@ -62,7 +62,8 @@ def plot_vae_elbo(result: Mapping) -> plt.Figure:
     for row in sorted(result["rows"], key=lambda r: (r.get("k", 1), r["latent"], r["beta"])):
         nelbo = row["history"]["test_nelbo"]
         style = dropout_style(_LATENT_STYLE.get(row["latent"], row["latent"]))
-        label = _label(row, with_k) + (f", β = {row['beta']:g}" if len(result["config"]["betas"]) > 1 else "")
+        label = (_label(row, with_k) + (f", β = {row['beta']:g}" if len(result["config"]["betas"]) > 1 else "")
+                 + (f", seed {row.get('seed', 0)}" if len(result["config"].get("seeds", [0])) > 1 else ""))
         ax.plot(range(1, len(nelbo) + 1), nelbo, color=style.colour, ls=_K_LINESTYLES.get(row.get("k", 1), "-"),
                 marker=style.marker, markevery=max(1, len(nelbo) // 8), label=f"{label}: ELBO {number(row['test_elbo'])}")
     ax.set(xlabel="epoch", ylabel="test −ELBO (nats / image)", title="VAE on binarised MNIST")
@@ -74,10 +75,11 @@ def plot_vae_elbo(result: Mapping) -> plt.Figure:
 def plot_vae_beta_frame(result: Mapping, beta: float, n: int = 8) -> plt.Figure:
     """One frame of the β slider: reconstructions and samples at ``beta``, and the
     reconstruction/KL split of the test loss for every β (this one highlighted)."""
-    rows = sorted(result["rows"], key=lambda r: r["beta"])
+    rows = sorted(result["rows"], key=lambda r: (r["beta"], r.get("seed", 0)))
     current = [r for r in rows if r["beta"] == beta]
     if not current:
         raise ValueError(f"no run with beta={beta!r}; betas: {[r['beta'] for r in rows]}")
+    betas, recon, kl = _per_beta(rows)
     use_style()
     fig = plt.figure(figsize=figsize(3.6))
     grid = fig.add_gridspec(3, n + 4, wspace=0.05)
@@ -87,15 +89,14 @@ def plot_vae_beta_frame(result: Mapping, beta: float, n: int = 8) -> plt.Figure:
                                          (decode_array(current[0]["samples"])[:n], "sample"))):
         _image_row([fig.add_subplot(grid[r, c]) for c in range(len(images))], images, label)
     ax = fig.add_subplot(grid[:, n + 1:])
-    labels = [f"{r['beta']:g}" for r in rows]
-    recon = [-r["test_reconstruction"] for r in rows]
-    kl = [r["test_kl"] for r in rows]
-    colours = ["C0" if r["beta"] == beta else "0.75" for r in rows]
+    labels = [f"{b:g}" for b in betas]
+    colours = ["C0" if b == beta else "0.75" for b in betas]
+    seeds = len(current)
     ax.bar(labels, recon, color=colours, label="−E log p(x|z)")
     ax.bar(labels, kl, bottom=recon, color=colours, alpha=0.45, hatch="//", label="KL(q ‖ p)")
-    ax.set(xlabel="β", ylabel="nats / test image")
-    ax.set_title(f"β = {beta:g}: KL {current[0]['test_kl']:.1f}, rec. {-current[0]['test_reconstruction']:.1f}",
-                 fontsize=SMALLEST)
+    ax.set(xlabel="β", ylabel="nats / test image" + (f", mean of {seeds} seeds" if seeds > 1 else ""))
+    here = betas.index(beta)
+    ax.set_title(f"β = {beta:g}: KL {kl[here]:.1f}, rec. {recon[here]:.1f}", fontsize=SMALLEST)
     ax.set_ylim(0, 1.6 * max(r + k for r, k in zip(recon, kl)))  # headroom: the legend sits above the bars
     ax.legend(fontsize=SMALLEST, loc="upper left", handlelength=1.2)
     add_provenance(fig, result_provenance(result), wrap=True)
@@ -103,6 +104,15 @@ def plot_vae_beta_frame(result: Mapping, beta: float, n: int = 8) -> plt.Figure:
     return fig
 
 
+def _per_beta(rows: Sequence[Mapping]) -> tuple[list[float], list[float], list[float]]:
+    """The β values in order and, per β, the mean over seeds of −E log p(x|z) and of the KL (nats)."""
+    betas = sorted({float(r["beta"]) for r in rows})
+    of = [[r for r in rows if r["beta"] == b] for b in betas]
+    return (betas, [float(np.mean([-r["test_reconstruction"] for r in group])) for group in of],
+            [float(np.mean([r["test_kl"] for r in group])) for group in of])
+
+
 def vae_beta_frames(result: Mapping) -> dict[float, plt.Figure]:
-    """``{β: frame}`` for :func:`ibcore.widgets.beta_slider` (one :func:`plot_vae_beta_frame` per β)."""
-    return {float(r["beta"]): plot_vae_beta_frame(result, r["beta"]) for r in result["rows"]}
+    """``{β: frame}`` for :func:`ibcore.widgets.beta_slider` (one :func:`plot_vae_beta_frame` per β; the
+    images are the first seed's, the bars the means over seeds)."""
+    return {beta: plot_vae_beta_frame(result, beta) for beta in sorted({float(r["beta"]) for r in result["rows"]})}
