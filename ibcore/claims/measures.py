@@ -79,7 +79,7 @@ def against(other: str, key: str = "width", every: bool = False) -> Callable[[Ma
                   sample(rows, "test_error", **{key: s, "dropout": other})) for s in sizes]
         pairs = [p for p in pairs if p[1] is not None and p[2] is not None]
         if not pairs:
-            return Finding(f"no {other} run beside Information Dropout", NOT_SHOWN)
+            raise LookupError(f"no {other} run beside Information Dropout")
         verdicts = [differ(a, b, "<") for _, a, b in pairs]
         verdict = verdicts[0]
         if verdict == REPRODUCED and "contradicted" in verdicts[1:]:

@@ -16,6 +16,7 @@ from typing import Callable, Mapping
 
 from ibcore.claims import exact, measures as m, measures_generative as g
 from ibcore.claims.measures import Finding
+from ibcore.claims.regimes import RULES, compared
 from ibcore.claims.verdicts import NOT_ATTEMPTED, UNDERTRAINED
 
 #: The profiles a results table may show, in this order: never ``quick`` (a pipeline check).
@@ -28,7 +29,9 @@ class Claim:
 
     ``where`` selects the result rows the part reads (Table I: one k); ``section`` names, by a
     fragment of its title, the chapter section that discusses it (the first fragment found wins);
-    an ``exact`` claim is checked by computation (:mod:`.exact`), with no training run.
+    an ``exact`` claim is checked by computation (:mod:`.exact`), with no training run. ``reads``
+    names the models the comparison reads (e.g. ``{"dropout": ("information", "binary")}``; default:
+    every row): the trained-regime guard of compared models (:mod:`.regimes`) applies to those.
     """
 
     paper: str
@@ -41,6 +44,7 @@ class Claim:
     measure: Callable[[Mapping], Finding] | None = None
     where: Mapping[str, object] = field(default_factory=dict)
     exact: Callable[[], Finding] | None = None
+    reads: Mapping[str, tuple] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -62,12 +66,14 @@ CLAIMS: tuple[Claim, ...] = (
     Claim(ACHILLE, "Fig. 2", "", "at large β the KL map localises the digit in the clutter",
           "14-cluttered-mnist", ("What the measurement", "committed"), "cluttered-mnist", m.kl_localises),
     Claim(ACHILLE, "Fig. 3a", "vs binary", "Information Dropout errs less than binary dropout, especially "
-          "on small MLPs", "11-dropout-vs-width", _COMMITTED, "mnist-width-sweep", m.against("binary", every=True)),
+          "on small MLPs", "11-dropout-vs-width", _COMMITTED, "mnist-width-sweep", m.against("binary", every=True),
+          reads={"dropout": ("information", "binary")}),
     Claim(ACHILLE, "Fig. 3a", "vs log-normal", "… and less than log-normal dropout of the same variance",
-          "11-dropout-vs-width", _COMMITTED, "mnist-width-sweep", m.against("lognormal", every=True)),
+          "11-dropout-vs-width", _COMMITTED, "mnist-width-sweep", m.against("lognormal", every=True),
+          reads={"dropout": ("information", "lognormal")}),
     Claim(ACHILLE, "Fig. 3b", "", "All-CNN-32: comparable to or better than binary dropout, especially "
           "with few filters", "15-cifar", ("Fig. 3b",), "cifar-filters",
-          m.against("binary", key="filter_fraction")),
+          m.against("binary", key="filter_fraction"), reads={"dropout": ("information", "binary")}),
     Claim(ACHILLE, "Fig. 4", "nuisance", "as β grows, the occluding digit is harder to read from the "
           "noisy representation", "16-occluded-cifar", _COMMITTED, "occluded-cifar", m.rises_with_beta("nuisance_error")),
     Claim(ACHILLE, "Fig. 4", "main task", "as β grows, the main error (noise off) improves",
@@ -117,7 +123,9 @@ UNSCORED: Mapping[str, str] = {
 def judge(claim: Claim, result: Mapping | None) -> Finding:
     """What ``result`` (a committed result of ``claim.experiment``, or None) says about ``claim``:
     the measure's finding, its baseline, and *no verdict (undertrained)* when the baseline is
-    outside the experiment's trained regime."""
+    outside the experiment's trained regime. Every other model the comparison reads must be in its
+    trained regime too (:mod:`.regimes`): those outside it are left out before the measure reads
+    the rows, and the baseline cell names them with the guard's numbers."""
     from ibcore.experiments.registry import get
 
     if claim.exact is not None:
@@ -128,17 +136,27 @@ def judge(claim: Claim, result: Mapping | None) -> Finding:
     if not rows:
         setting = ", ".join(f"{k} = {v}" for k, v in claim.where.items())
         return Finding(f"no run at {setting} in this result", NOT_ATTEMPTED)
-    finding = claim.measure({**result, "rows": rows})
     guard = get(claim.experiment).baseline
     if guard is None:
-        return replace(finding, baseline="none declared")
+        return replace(claim.measure({**result, "rows": rows}), baseline="none declared")
+    dataset = (result.get("data") or {}).get("dataset")
     baseline = guard.value(rows)
     if baseline is None:
-        return replace(finding, baseline=f"no {guard.model} run", verdict=UNDERTRAINED)
-    dataset = (result.get("data") or {}).get("dataset")
+        return replace(claim.measure({**result, "rows": rows}), baseline=f"no {guard.model} run", verdict=UNDERTRAINED)
     shown = f"{guard.text(baseline)} ({guard.limit_text(dataset)})"
     if not guard.trained(baseline, dataset):
-        return replace(finding, baseline=shown, verdict=UNDERTRAINED)
+        return replace(claim.measure({**result, "rows": rows}), baseline=shown, verdict=UNDERTRAINED)
+    read = [r for r in rows if all(r.get(k) in v for k, v in claim.reads.items())]
+    models = compared(claim.experiment, guard, read, dataset)
+    if models.limit is not None:
+        shown = f"{shown[:-1]}; {models.text()})"
+    try:
+        finding = claim.measure({**result, "rows": models.kept})
+    except (LookupError, ValueError, StopIteration) as missing:  # a model the claim needs is absent
+        if models.left_out:  # ... because the guard left it out
+            return Finding("the models this claim compares are outside their trained regime", UNDERTRAINED,
+                           baseline=shown)
+        return Finding(str(missing).strip("'"), NOT_SHOWN, baseline=shown)
     return replace(finding, baseline=shown)
 
 
@@ -191,7 +209,8 @@ def cifar_claims(filters: Mapping | None = None, beta: Mapping | None = None):
 
 def trained_regimes():
     """A pandas DataFrame: per experiment with claims, the baseline its verdicts read, the trained
-    regime it declares (``declare_baseline``) and why."""
+    regime it declares (``declare_baseline``) and why, and the rule every compared model meets
+    (:data:`.regimes.RULES`)."""
     import pandas as pd
 
     from ibcore.experiments.registry import get
@@ -200,8 +219,10 @@ def trained_regimes():
     for name in dict.fromkeys(c.experiment for c in CLAIMS if c.experiment):
         guard = get(name).baseline
         limits = guard.limit if isinstance(guard.limit, Mapping) else {None: guard.limit}
+        rule = RULES.get(name)
         records.append({"experiment": name, "baseline": guard.model,
                         "trained when": "; ".join(f"{d + ': ' if d else ''}{guard.limit_text(d).removeprefix('needs ')}"
                                                   for d in limits),
-                        "why": guard.why})
+                        "why": guard.why,
+                        "every compared model": rule.why if rule else "no rule stated"})
     return pd.DataFrame(records)
