@@ -258,7 +258,7 @@ def test_provenance_names_profile_epochs_seeds_and_data_and_flags_quick_runs():
     assert plots.result_provenance(mnist_result()).startswith(
         "cpu profile · 3 epochs · 2 seeds · 22,699 MNIST train images · 10,000 test")
     quick = plots.result_provenance(mnist_result(profile="quick"))
-    assert quick.startswith(f"{plots.SMOKE_RUN} (quick profile) · ") and "untrained smoke run" in quick
+    assert quick.startswith(f"{plots.SMOKE_RUN} (quick profile) · ") and "pipeline check" in quick
     assert plots.seed_count(priors_result()) == 1
     fig = plots.plot_training_curves(mnist_result(profile="quick"))
     assert any(plots.SMOKE_RUN in t.get_text() for t in fig.texts)  # the plot itself says so
