@@ -70,3 +70,14 @@ def test_the_verdict_reads_the_fronts_per_seed():
         if row["bottleneck"] == "gaussian":
             row["test_nelbo_bpd"] += (-0.001, 0.0025, 0.0005)[row["seed"]]
     assert papers.judge(fig2, shifted).verdict == claims.verdicts.NOT_SHOWN
+
+
+def test_the_chapter_glues_the_fronts_numbers_and_the_common_kl_in_words():
+    numbers, texts = claims.tradeoff_prose(result())
+    assert numbers["gd-models"] == 4 and numbers["gd-front"] == 1 and numbers["gd-off-front"] == 3
+    assert numbers["vb-front"] == numbers["vb-models"] == 5 and numbers["gd-beaten"] == 3
+    assert numbers["equal-kl-gap"] == pytest.approx(0.0015, abs=1e-4) and numbers["equal-kl-gd-better"] == 100
+    assert texts == {"equal-kl-span": "a single VAE KL, 6.05 nats"}
+    apart = result(gd={0.5: (0.5, 0.2)}, vb={0.1: (3.0, 0.19)})    # no common KL: no gap, no span
+    numbers, texts = claims.tradeoff_prose(apart)
+    assert "equal-kl-gap" not in numbers and texts == {}

@@ -82,3 +82,28 @@ def tradeoff_comparison(result: dict, n_grid: int = 101) -> dict:
                 none_kl_nats=none["test_kl"] if none else None,
                 none_nelbo_bpd=none["test_nelbo_bpd"] if none else None,
                 max_kl_nats=max(r["test_kl"] for r in models["gaussian"] + models["variational"]))
+
+
+def tradeoff_prose(result: dict) -> tuple[dict[str, float], dict[str, str]]:
+    """The numbers and words chapter 21 glues about Fig. 2 (keys without the chapter's prefix), from
+    :func:`tradeoff_comparison` of ``result``: the no-bottleneck and largest VAE KL (nats), the
+    models beaten across the sides, each side's models and those on its front, and where the fronts
+    share a VAE KL the gap there (bits/dim), the share of it where Gaussian dropout is ahead (%) and
+    ``equal-kl-span``, the common KL in words ("a single VAE KL, 6.05 nats" or a range)."""
+    comparison = tradeoff_comparison(result)
+    fronts = comparison["fronts"]
+    numbers = {"none-kl": comparison["none_kl_nats"], "max-kl": comparison["max_kl_nats"],
+               "gd-beaten": len(comparison["gd_dominated"]), "vb-beaten": len(comparison["vb_dominated"]),
+               "gd-models": len(fronts["gaussian"]) + len(comparison["gd_off_front"]),
+               "gd-front": len(fronts["gaussian"]), "gd-off-front": len(comparison["gd_off_front"]),
+               "vb-models": len(fronts["variational"]) + len(comparison["vb_off_front"]),
+               "vb-front": len(fronts["variational"])}
+    texts = {}
+    if comparison["gap_bpd"] is not None:
+        low, high = comparison["kl_range_bpd"]
+        row = next(r for r in result["rows"] if r.get("test_kl_bpd"))
+        nats = row["test_kl"] / row["test_kl_bpd"]  # D ln 2 nats per bit/dim
+        texts["equal-kl-span"] = (f"a single VAE KL, {low * nats:.2f} nats" if high == low
+                                  else f"the VAE-KL range {low * nats:.2f}–{high * nats:.2f} nats")
+        numbers.update({"equal-kl-gap": comparison["gap_bpd"], "equal-kl-gd-better": 100 * comparison["gd_better_share"]})
+    return {k: v for k, v in numbers.items() if v is not None}, texts
