@@ -400,3 +400,11 @@ def test_the_tradeoffs_p_and_beta_labels_do_not_overlap(draw) -> None:
         assert ax.get_window_extent(renderer).contains(box.x0, box.y0) and \
             ax.get_window_extent(renderer).contains(box.x1, box.y1), labels[i].get_text()
     plt.close(fig)
+
+
+def test_provenance_says_whether_the_epochs_are_the_papers():
+    """Issue 26 item 1: each figure's provenance says which schedule is the paper's own and which is reduced."""
+    assert "80 epochs (the paper's)" in plots.provenance("cpu", epochs=80, paper_epochs=80)
+    assert "15 of the paper's 80 epochs" in plots.provenance("cpu", epochs=15, paper_epochs=80)
+    assert "3 epochs ·" in plots.provenance("quick", epochs=3, paper_epochs=80, seeds=1)  # a check, not a schedule
+    assert plots.paper_epochs({"name": "vae-elbo-k1"}) == 300 and plots.paper_epochs({"name": "nope"}) is None

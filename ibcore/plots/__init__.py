@@ -33,7 +33,7 @@ from ibcore.plots.pixelcnn import (BOTTLENECK_LABELS, POINT_LABEL, STRENGTH, pix
                                    plot_hybrid_model, plot_pixelcnn_frame, plot_tradeoff, separate_point_labels)
 from ibcore.plots.prose import glue_frame, glue_key, glue_numbers, glue_text
 from ibcore.plots.style import (COLUMN_PX, DPI, DROPOUT_STYLES, FIGURE_PX, FIGURE_WIDTH, HEADERS, MIN_TEXT_PX, PALETTE,
-                                PIXEL_RATIO, SMALLEST, SMOKE_RUN, DropoutStyle, add_provenance, alt_text,
+                                PIXEL_RATIO, SMALLEST, SMOKE_RUN, DropoutStyle, paper_epochs, add_provenance, alt_text,
                                 dropout_style, figsize, glue_provenance, layout_with_provenance, number, provenance,
                                 provenance_lines, provenance_margin, readable_header, result_provenance, seed_count,
                                 set_alt, table, use_style)
@@ -46,7 +46,7 @@ __all__ = [
     "layout_with_provenance", "result_provenance", "table", "readable_header", "glue_numbers", "glue_text", "glue_frame", "glue_key",
     "COLUMN_PX", "FIGURE_PX", "FIGURE_WIDTH", "MIN_TEXT_PX", "figsize", "DROPOUT_STYLES", "DropoutStyle",
     "dropout_style",
-    "SMOKE_RUN", "seed_count", "provenance_lines", "provenance_margin", "glue_provenance", "number", "set_alt",
+    "SMOKE_RUN", "paper_epochs", "seed_count", "provenance_lines", "provenance_margin", "glue_provenance", "number", "set_alt",
     "alt_text",
     "plot_ib_curve", "plot_ib_frame", "plot_stochastic_advantage", "plot_kl_priors", "plot_tc_check",
     "plot_dropout_bound", "plot_dropout_density",

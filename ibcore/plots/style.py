@@ -102,12 +102,17 @@ SMOKE_RUN = "pipeline check, not evidence"
 
 
 def provenance(profile: str, *, epochs: int | None = None, n_train: int | None = None,
-               dataset: str | None = None, seeds: int | None = None) -> str:
+               dataset: str | None = None, seeds: int | None = None, paper_epochs: int | None = None) -> str:
     """One line saying where a figure's numbers come from: profile, epochs, seeds and data size,
     e.g. "cpu profile · 15 epochs · 2 seeds · 22,699 MNIST train images"; a ``quick`` run says
-    first that it is a pipeline check (:data:`SMOKE_RUN`)."""
+    first that it is a pipeline check (:data:`SMOKE_RUN`). With ``paper_epochs`` (the paper's own
+    schedule) the epochs say whether they are the paper's: "80 epochs (the paper's)" or "15 of the
+    paper's 80 epochs"."""
     parts = [f"{SMOKE_RUN} ({profile} profile)" if profile == "quick" else f"{profile} profile"]
-    if epochs is not None:
+    if epochs is not None and paper_epochs is not None and profile != "quick":
+        parts.append(f"{epochs} epochs (the paper's)" if epochs == paper_epochs else
+                     f"{epochs} of the paper's {paper_epochs} epochs")
+    elif epochs is not None:
         parts.append(f"{epochs} epoch{'s' if epochs != 1 else ''}")
     if seeds is not None:
         parts.append(f"{seeds} seed{'s' if seeds != 1 else ''}")
@@ -179,7 +184,7 @@ def result_provenance(result: Mapping) -> str:
     records none) says so: "… · earlier ibcore sources" (``python -m ibcore verify NAME`` re-checks it)."""
     data = result["data"]
     text = provenance(result["profile"], epochs=result["config"].get("epochs"), seeds=seed_count(result),
-                      n_train=data.get("n_train"), dataset=data.get("dataset"))
+                      n_train=data.get("n_train"), dataset=data.get("dataset"), paper_epochs=paper_epochs(result))
     text += f" · {data['n_test']:,} test" if "n_test" in data else ""
     run = result.get("provenance") or {}
     if run.get("device"):
@@ -189,6 +194,17 @@ def result_provenance(result: Mapping) -> str:
     if run and run.get("source_hash") != _todays_sources():
         text += " · earlier ibcore sources"
     return text
+
+
+def paper_epochs(result: Mapping) -> int | None:
+    """The epochs of the paper's own schedule for ``result``'s experiment (its ``full`` profile), or None
+    for an experiment this ibcore does not register."""
+    from ibcore import experiments
+
+    try:
+        return experiments.get(result["name"]).config("full").get("epochs")
+    except (KeyError, ValueError):
+        return None
 
 
 @lru_cache(maxsize=1)
