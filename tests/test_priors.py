@@ -137,3 +137,23 @@ def test_activation_priors_experiment_on_tiny_data(fake_mnist_root, monkeypatch)
     assert rows["softplus"]["zero_fraction"] == 0.0
     assert len(rows["softplus"]["learned_prior"]["mu"]) == 16
     assert sum(rows["relu"]["histogram"]["counts"]) <= rows["relu"]["n_values"] == 100 * 16
+    # the noise-off control (issue 27 item 7): f(x) alone, fitted the same way, named in the verdict's note
+    assert rows["softplus"]["zero_fraction_noise_off"] == 0.0 and rows["relu"]["zero_fraction_noise_off"] > 0
+    assert rows["softplus"]["fit_noise_off"]["n"] == 100 * 16
+    assert rows["softplus"]["fit_noise_off"] != rows["softplus"]["fit"]  # the noise changes the values
+    from ibcore.claims.measures import softplus_prior
+
+    assert "control, not a claim of the paper: the noise-off f(x): KS" in softplus_prior(result).note
+
+
+def test_the_noise_off_control_tells_the_noise_from_the_features():
+    """A log-normal fit of z = ε · f(x) can be the noise's: with f(x) uniform (not log-normal) and
+    ε log-normal with a large α, z fits a log-normal much better than f(x) does."""
+    from ibcore.claims.measures import KS_GOOD, noise_off_prior
+
+    torch.manual_seed(0)
+    f = torch.rand(20_000) * 0.9 + 0.1
+    z = f * torch.exp(2.0 * torch.randn(20_000))
+    row = dict(fit=metrics.lognormal_fit(z), fit_noise_off=metrics.lognormal_fit(f))
+    assert row["fit"]["ks"] < row["fit_noise_off"]["ks"] and row["fit_noise_off"]["ks"] > KS_GOOD
+    assert "not log-normal" in noise_off_prior(row)

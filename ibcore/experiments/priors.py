@@ -52,7 +52,10 @@ def _prior_row(model, trained: dict, calibration, test_x, config: Config, activa
     beside the training fields of :func:`~ibcore.experiments.common.fit_classifier` (``trained``).
 
     The activations are taken with the noise on and BatchNorm statistics gathered with the
-    noise on over ``calibration`` (training inputs; :func:`ibcore.metrics.layer_outputs`).
+    noise on over ``calibration`` (training inputs; :func:`ibcore.metrics.layer_outputs`): the
+    post-noise z = ε · f(x) of the paper's Fig. 1. The noise-off control (issue 27 item 7) fits the
+    same way the features f(x) alone (noise off, BatchNorm's noise-off statistics): whether a fit
+    comes from the features or from the injected log-normal noise.
     """
     from ibcore import metrics
     from ibcore.layers import bottlenecks
@@ -64,11 +67,23 @@ def _prior_row(model, trained: dict, calibration, test_x, config: Config, activa
                beta_used=used, **trained, n_values=int(z.numel()), zero_fraction=metrics.zero_fraction(z),
                histogram=metrics.log_histogram(z, bins=config["bins"]),
                fit=metrics.lognormal_fit(z), unit_ks_median=_unit_ks(z),
-               bn_statistics="gathered with the noise on, over the training images")
+               bn_statistics="gathered with the noise on, over the training images",
+               **_noise_off_fit(model, test_x, config))
     if layer.prior == "log-normal":
         row["learned_prior"] = dict(mu=[round(v, 5) for v in layer.prior_mu.tolist()],
                                     sigma=[round(v, 5) for v in layer.prior_log_sigma.exp().tolist()])
     return row
+
+
+def _noise_off_fit(model, test_x, config: Config) -> dict:
+    """The noise-off control of Fig. 1: the last bottleneck's f(x) (noise off) on ``test_x``, its zeros,
+    log-histogram and log-normal fit, under the keys of the post-noise ones with ``_noise_off``."""
+    from ibcore import metrics
+
+    f = metrics.layer_outputs(model, test_x, -1, noisy=False).flatten(1)
+    return dict(zero_fraction_noise_off=metrics.zero_fraction(f),
+                histogram_noise_off=metrics.log_histogram(f, bins=config["bins"]),
+                fit_noise_off=metrics.lognormal_fit(f))
 
 
 def _combine(config: Config, rows: list[dict]) -> dict:
@@ -97,7 +112,7 @@ register(Experiment(
     },
     trials=lambda config: [dict(activation=a) for a in config["activations"]],
     run_trial=_priors_trial, data=mnist_identity, grid=("activations",), combine=_combine,
-    format_version=2,
+    format_version=3,  # 3: the noise-off control (fit_noise_off, ...)
 ))
 declare_baseline("activation-priors", 0.03, "the worse of the ReLU and Softplus MLPs", by=("activation",),
                  why="as mnist-mlp: a trained MLP errs 1-2 % on MNIST")
@@ -128,7 +143,7 @@ register(Experiment(
     profiles=_cifar_profiles(),
     trials=lambda config: [dict(activation=a) for a in config["activations"]],
     run_trial=_cifar_priors_trial, data=_cifar_identity, grid=("activations",), combine=_combine,
-    format_version=1,
+    format_version=2,  # 2: the noise-off control (fit_noise_off, ...)
 ))
 declare_baseline("cifar-activation-priors", 0.45, "the worse of the ReLU and Softplus networks",
                  by=("activation",), why="as cifar-filters: half-way from chance to a trained All-CNN-32")
