@@ -38,22 +38,11 @@ def glue_numbers(prefix: str, values: Mapping[object, float]) -> dict[str, float
     Raises:
         ValueError: a value that is not a finite real number, or two keys that give one glue key.
     """
-    glued: dict[str, float] = {}
     for key, value in values.items():
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != value \
                 or value in (float("inf"), float("-inf")):
             raise ValueError(f"glued numbers must be finite real numbers, got {key!r}: {value!r}")
-        name = glue_key(prefix, *(key if isinstance(key, tuple) else (key,)))
-        if name in glued:
-            raise ValueError(f"two numbers would be glued as {name!r}")
-        glued[name] = float(value)
-    try:
-        from myst_nb import glue
-    except ImportError:
-        return glued
-    for name, value in glued.items():
-        glue(name, value, display=False)
-    return glued
+    return _glue_all(prefix, {key: float(value) for key, value in values.items()}, "numbers")
 
 
 def glue_text(prefix: str, values: Mapping[object, str]) -> dict[str, str]:
@@ -64,13 +53,19 @@ def glue_text(prefix: str, values: Mapping[object, str]) -> dict[str, str]:
     Raises:
         ValueError: a value that is not a non-empty string, or two keys that give one glue key.
     """
-    glued: dict[str, str] = {}
     for key, value in values.items():
         if not isinstance(value, str) or not value:
             raise ValueError(f"glued texts must be non-empty strings, got {key!r}: {value!r}")
+    return _glue_all(prefix, values, "texts")
+
+
+def _glue_all(prefix: str, values: Mapping[object, object], kind: str) -> dict:
+    """Glue each (checked) value as ``<prefix>-<key>`` without output; two keys giving one glue key raise."""
+    glued: dict = {}
+    for key, value in values.items():
         name = glue_key(prefix, *(key if isinstance(key, tuple) else (key,)))
         if name in glued:
-            raise ValueError(f"two texts would be glued as {name!r}")
+            raise ValueError(f"two {kind} would be glued as {name!r}")
         glued[name] = value
     try:
         from myst_nb import glue
