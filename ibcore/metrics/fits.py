@@ -50,6 +50,10 @@ def lognormal_fit(z: ArrayLike, *, max_points: int = 200_000, seed: int = 0) -> 
     return {"mu": mu, "sigma": sigma, "ks": ks, "qq_r2": r2, "n": int(n)}
 
 
+#: The share of the positive values a log-histogram's default range holds (the central ones).
+HISTOGRAM_CENTRAL = 0.999
+
+
 def log_histogram(z: ArrayLike, *, bins: int = 60, log_range: tuple[float, float] | None = None) -> dict:
     """Histogram of log z over the positive z, plus the zero count (Fig. 1 as small arrays).
 
@@ -61,7 +65,8 @@ def log_histogram(z: ArrayLike, *, bins: int = 60, log_range: tuple[float, float
     logs = _positive_logs(arr)
     if bins < 1:
         raise ValueError(f"bins must be >= 1, got {bins}")
-    lo, hi = log_range if log_range is not None else np.quantile(logs, [0.0005, 0.9995])
+    tail = (1 - HISTOGRAM_CENTRAL) / 2
+    lo, hi = log_range if log_range is not None else np.quantile(logs, [tail, 1 - tail])
     counts, edges = np.histogram(logs, bins=bins, range=(float(lo), float(hi)))
     return {"edges": [float(e) for e in edges], "counts": [int(c) for c in counts],
             "zeros": int(np.sum(arr == 0)), "total": int(arr.size)}
