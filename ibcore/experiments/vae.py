@@ -38,9 +38,15 @@ def _vae_images(model, x, n: int, seed: int) -> dict:
                 samples=cache.encode_array(samples.cpu().reshape(-1, 28, 28)))
 
 
+#: A latent unit is "active" when its KL, averaged over the test images, exceeds this (nats).
+ACTIVE_NATS = 0.1
+#: α counts as "near its cap" within this fraction of it.
+NEAR_CAP = 0.05
+
+
 def _latent_diagnostics(model, x, max_alpha: float) -> dict:
-    """Per-unit KL averaged over ``x``: units with > 0.1 nats ("active"), and, for the
-    Information latent, the mean α and the share of α within 5 % of its cap."""
+    """Per-unit KL averaged over ``x``: units with > :data:`ACTIVE_NATS` ("active"), and, for the
+    Information latent, the mean α and the share of α within :data:`NEAR_CAP` of its cap."""
     import torch
 
     from ibcore import kl as kl_terms
@@ -54,10 +60,10 @@ def _latent_diagnostics(model, x, max_alpha: float) -> dict:
         else:
             layer = model.latent
             unit_kl = kl_terms.log_normal(loc, scale, layer.prior_mu, layer.prior_log_sigma.exp())
-    out = dict(active_units=int((unit_kl.mean(0) > 0.1).sum()), latent_units=int(unit_kl.shape[1]))
+    out = dict(active_units=int((unit_kl.mean(0) > ACTIVE_NATS).sum()), latent_units=int(unit_kl.shape[1]))
     if model.latent_kind == "information":
         cap = max_alpha + kl_terms.ALPHA_FLOOR
-        out.update(alpha_mean=float(scale.mean()), alpha_near_cap=float((scale > 0.95 * cap).double().mean()))
+        out.update(alpha_mean=float(scale.mean()), alpha_near_cap=float((scale > (1 - NEAR_CAP) * cap).double().mean()))
     return out
 
 
