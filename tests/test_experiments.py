@@ -168,3 +168,13 @@ def test_every_experiment_refuses_a_bad_setting_before_loading_data(name, tmp_pa
         experiment, run_trial=lambda *a: pytest.fail("a trial ran before the check")))
     with pytest.raises(ValueError, match="must be"):
         experiments.run(name, "quick", progress=False, **bad)
+
+
+def test_summary_table_keeps_each_filter_fraction_apart():
+    """A cifar-filters result sweeps the filter fraction: its table has one row per (dropout, fraction)."""
+    rows = [dict(dropout=d, filter_fraction=f, seed=s, test_error=e, train_error=e, epochs=1, seconds=1.0)
+            for d, f, s, e in [("none", 0.1, 0, 0.3), ("none", 0.25, 0, 0.2), ("binary", 0.1, 0, 0.4),
+                               ("binary", 0.1, 1, 0.42), ("binary", 0.25, 0, 0.33)]]
+    table = experiments.summary_table({"rows": rows})
+    assert table.loc[("none", 0.1), "test_error_pct"] == pytest.approx(30.0)
+    assert table.loc[("binary", 0.1), "seeds"] == 2 and len(table) == 4

@@ -127,7 +127,7 @@ def summary_table(result: Mapping[str, Any]):
     frame["train_error_%"] = 100 * frame["train_error"]
     frame["clean_train_error_%"] = 100 * frame.get("clean_train_error", pd.Series(float("nan"), frame.index,
                                                                                   dtype=float)).astype(float)
-    keys = ([c for c in ("dropout", "width") if c in frame and frame[c].nunique() > 1]
+    keys = ([c for c in ("dropout", "width", "filter_fraction") if c in frame and frame[c].nunique() > 1]
             or [c for c in ("dropout",) if c in frame])
     if "beta" in frame and (not keys or frame.groupby(keys)["beta"].nunique().max() > 1):  # β is a grid axis
         keys.append("beta")
