@@ -12,7 +12,7 @@ barrier for the thread that lost. This script measures, in one run, the median t
 on 1 and on 2 threads, first idle, then while a busy loop that this script starts (a plain
 Python ``while`` loop, default priority, bounded to ``--busy-seconds``) holds one core. It prints
 the four step times per model, the slow-down that the busy core causes on each thread count,
-and what the thread rule of :func:`ibcore.train.threads.cpu_threads` picks for the model.
+and how many threads the rule of :func:`ibcore.train.threads.cpu_threads` trains on.
 
 Usage: ``python benchmarks/threads_under_load.py [--steps 40] [--models mlp allcnn]``; run it on an
 otherwise idle machine with at least 2 cores (data are synthetic).
@@ -97,8 +97,7 @@ def main() -> None:
         for threads in (1, 2):
             print(f"  a busy core slows {threads} thread{'s' if threads > 1 else ''} "
                   f"{times[(threads, 'one core busy')] / times[(threads, 'idle')]:.2f}×")
-        model, _, _ = _model(kind)
-        print(f"  the rule (ibcore.train.threads.cpu_threads) picks {cpu_threads(model)} thread(s) for it")
+    print(f"\nthe rule (ibcore.train.threads.cpu_threads): fit trains on {cpu_threads()} thread(s) here")
     torch.set_num_threads(mp.cpu_count())
 
 

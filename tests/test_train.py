@@ -160,15 +160,19 @@ def test_clean_train_error_of_a_conv_net_reads_unflipped_images_with_the_noise_o
         assert not torch.equal(model(x[:8]), model(x[:8]))
 
 
-@pytest.mark.parametrize("convolutional, expected", [(False, 1), (True, 2)])
-def test_the_thread_rule_trains_small_models_on_one_thread_and_restores_the_count(convolutional, expected):
-    """Issue 25 item 2: a model without convolutions trains on one CPU thread (a busy second core costs it
-    nothing); a convolutional one keeps the caller's threads; the caller's count comes back after fit."""
+@pytest.mark.parametrize("convolutional, env, expected", [(False, None, 1), (True, None, 1), (True, "2", 2)])
+def test_the_thread_rule_trains_on_one_thread_and_restores_the_count(convolutional, env, expected, monkeypatch):
+    """Issue 25 item 2: fit trains on one CPU thread (a busy second core then costs it nothing), on
+    IBCORE_THREADS when set, and gives the caller's count back after."""
     from torch import nn
 
     from ibcore.models import MLP
     from ibcore.train import fit
 
+    if env is None:
+        monkeypatch.delenv("IBCORE_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("IBCORE_THREADS", env)
     torch.manual_seed(0)
     if convolutional:
         model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(2 * 26 * 26, 10))
@@ -184,3 +188,11 @@ def test_the_thread_rule_trains_small_models_on_one_thread_and_restores_the_coun
         assert set(seen) == {expected} and torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_a_bad_thread_setting_is_refused(monkeypatch):
+    from ibcore.train import cpu_threads
+
+    monkeypatch.setenv("IBCORE_THREADS", "0")
+    with pytest.raises(ValueError, match="IBCORE_THREADS must be an integer >= 1"):
+        cpu_threads()

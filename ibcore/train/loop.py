@@ -221,7 +221,7 @@ def fit(model: nn.Module, train_data: tuple[Tensor, Tensor], test_data: tuple[Te
     if stop_after is not None and not (isinstance(stop_after, int) and 1 <= stop_after <= recipe.epochs):
         raise ValueError(f"stop_after must be an integer in [1, epochs={recipe.epochs}], got {stop_after!r}")
     device = pick_device(device)
-    with training_threads(model, device):  # small models on one CPU thread (ibcore.train.threads)
+    with training_threads(device):  # one CPU thread unless IBCORE_THREADS says more (ibcore.train.threads)
         return _fit_on(model, train_data, test_data, beta=beta, recipe=recipe, seed=seed, device=device,
                        checkpoint=checkpoint, progress=progress, objective=objective, stop_after=stop_after)
 
