@@ -25,7 +25,8 @@ def test_width_sweep_reduced_profiles_keep_the_comparison(profile):
     full = experiments.get("mnist-width-sweep").config("full")
     assert config["dropouts"] == full["dropouts"] and len(config["seeds"]) >= 2
     assert min(config["widths"]) <= 8 and config["widths"] == sorted(config["widths"])
-    assert config["epochs"] < full["epochs"] and all(d < config["epochs"] for d in config["lr_drops"])
+    # cpu may keep the paper's own schedule (issue 26: 80 epochs at widths 3-128); never more
+    assert config["epochs"] <= full["epochs"] and all(d < config["epochs"] for d in config["lr_drops"])
 
 
 def test_vae_full_is_table_one():

@@ -25,7 +25,9 @@ def test_committed_result_matches_the_current_code(path: Path, real_data_root):
     name = path.name[: -len("-cpu.json")]
     result = json.loads(path.read_text())
     assert result["name"] == name and result["profile"] == "cpu"
-    assert path.stat().st_size < 500_000  # small files only (vae-elbo-k1: 6 histories of 300 epochs, 402 kB)
+    # small files only: the largest are the paper-length runs' per-epoch histories (mnist-width-sweep: 48 trials
+    # of 80 epochs, 503 kB; vae-elbo-k1: 6 of 300, 402 kB)
+    assert path.stat().st_size < 600_000
     experiment = experiments.get(name)
     config = experiment.config("cpu")
     if name in PENDING_RERUN:

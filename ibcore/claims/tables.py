@@ -99,7 +99,10 @@ def link(claim: Claim) -> str:
     return f'<a class="ib-chapter" href="{escape(target)}" title="{escape(title)}">ch.&nbsp;{number}</a>'
 
 
-def _cells(record, profiles: tuple[str, ...], exact: bool) -> str:
+def _cells(record, profiles: tuple[str, ...], exact: bool, wide: bool = False) -> str:
+    """A row's cells per profile: measured, baseline (value, limit, seeds, and the guard of every compared
+    model: in the cell, or on the scorecard (``wide``), where rows must stay short, in the badge's tooltip)
+    and the verdict's badge."""
     if exact:  # no training: one cell across every profile's columns
         found = f"{escape(record[f'{profiles[0]}: measured'])}"
         verdict = badge(record[f"{profiles[0]}: verdict"], note=record[f"{profiles[0]}: note"])
@@ -108,6 +111,10 @@ def _cells(record, profiles: tuple[str, ...], exact: bool) -> str:
     out = []
     for p in profiles:
         verdict, baseline = record[f"{p}: verdict"], record[f"{p}: baseline"]
+        note = record[f"{p}: note"]
+        if wide and "; compared models" in baseline:
+            baseline, guard = baseline.split("; compared models", 1)
+            baseline, note = baseline + ")", "; ".join(x for x in (note, "compared models" + guard.rstrip(")")) if x)
         shown = baseline.split(" (")[0] if verdict == UNDERTRAINED else None
         value, _, limit = baseline.partition(" (")
         unit = value.rsplit(" ", 1)[-1]
@@ -117,7 +124,7 @@ def _cells(record, profiles: tuple[str, ...], exact: bool) -> str:
         out += [f'<td style="{_CELL}">{escape(record[f"{p}: measured"])}</td>',
                 f'<td style="{_CELL}">{escape(value)}<br><span style="color: #57606a; font-size: 0.9em;">'
                 f'{escape(detail)}</span></td>',
-                f'<td style="{_CELL}">{badge(verdict, shown, record[f"{p}: note"])}</td>']
+                f'<td style="{_CELL}">{badge(verdict, shown, note)}</td>']
     return "".join(out)
 
 
@@ -141,7 +148,8 @@ def render(claims: tuple[Claim, ...], profiles: tuple[str, ...] | None = None, *
                         f'color: #24292f;">{escape(paper)}</th></tr>')
         rows.append(f'<tr><th scope="row" style="{_CELL} white-space: nowrap;">{escape(claim.item)}'
                     f'{"<br>" + escape(claim.part) if claim.part else ""}</th>'
-                    f'<td style="{_CELL}">{escape(claim.claim)}</td>{_cells(record, profiles, claim.exact is not None)}'
+                    f'<td style="{_CELL}">{escape(claim.claim)}</td>'
+                    f'{_cells(record, profiles, claim.exact is not None, wide)}'
                     f'<td style="{_CELL}">{link(claim)}</td></tr>')
     classes = "ib-claims ib-scorecard" if wide else "ib-claims"
     html = (f'<table class="{classes}" style="border-collapse: collapse; font-size: 0.85em; width: 100%;">'

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from ibcore.experiments.common import (EXECUTION, beta_used, clean_train_percent, fit_classifier, grid,
+from ibcore.experiments.common import (EXECUTION, beta_used, clean_train_percent, fit_classifier, grid, recorded_clean,
                                        seed_table)
 from ibcore.experiments.registry import Config, Experiment, TrialRun, declare_baseline, register
 
@@ -189,14 +189,14 @@ declare_baseline("cifar-beta", 0.45, "Information Dropout at the smallest β", s
 
 def filters_table(result):
     """A pandas DataFrame of a cifar-filters result per filter percentage and dropout: seeds, test error
-    (mean and sd over seeds), the clean training error (noise off, as the test error; NaN where the
-    result predates it), the running training error (noisy, flipped batches), and for Information
+    (mean and sd over seeds), the clean training error (noise off, as the test error; where the result
+    records it), the running training error (noisy, flipped batches), and for Information
     Dropout the information per layer (total and per unit, nats; means over seeds)."""
-    records = []
+    records, clean = [], recorded_clean(result)
     for row in result["rows"]:
         record = {"filters (%)": round(100 * row["filter_fraction"]), "dropout": row["dropout"],
                   "seed": row.get("seed", 0), "test error (%)": 100 * row["test_error"],
-                  "clean train error (%)": clean_train_percent(row),
+                  **({"clean train error (%)": clean_train_percent(row)} if clean else {}),
                   "running train error (%)": 100 * row["train_error"]}
         for k, layer in enumerate(row.get("information") or []):
             record[f"layer {k + 1}: total (nats)"] = layer["total"]
@@ -209,13 +209,14 @@ def filters_table(result):
 
 def beta_table(result):
     """A pandas DataFrame of a cifar-beta result per β: seeds, test error (mean and sd over seeds), the
-    clean training error (noise off, as the test error; NaN where the result predates it), the
+    clean training error (noise off, as the test error; where the result records it), the
     total correlation of the last dropout layer with the noise on and (where measured) off, and the
     information per layer (means over seeds)."""
-    records = []
+    records, clean = [], recorded_clean(result)
     for row in result["rows"]:
         record = {"β (paper)": row["beta"], "β used": row["beta_used"], "seed": row.get("seed", 0),
-                  "test error (%)": 100 * row["test_error"], "clean train error (%)": clean_train_percent(row),
+                  "test error (%)": 100 * row["test_error"],
+                  **({"clean train error (%)": clean_train_percent(row)} if clean else {}),
                   "TC noise on (nats)": row["total_correlation"]}
         if "total_correlation_noise_off" in row:
             record["TC noise off (nats)"] = row["total_correlation_noise_off"]

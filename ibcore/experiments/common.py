@@ -96,6 +96,11 @@ def clean_train_percent(row: Mapping[str, Any]) -> float:
     return 100 * row.get("clean_train_error", float("nan"))
 
 
+def recorded_clean(result: Mapping[str, Any]) -> bool:
+    """Whether any row of ``result`` records ``clean_train_error`` (a table shows the column only then)."""
+    return any("clean_train_error" in row for row in result["rows"])
+
+
 def or_not_recorded(values):
     """A column of numbers with :data:`NOT_RECORDED` where one is missing (NaN: a row computed
     before the field existed)."""

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from ibcore import cache
 from ibcore.experiments.cifar import BUDGET, PAPER, QUICK, RECIPE, all_cnn_32
-from ibcore.experiments.common import beta_used, clean_train_percent, fit_classifier, grid, seed_table
+from ibcore.experiments.common import beta_used, clean_train_percent, fit_classifier, grid, recorded_clean, seed_table
 from ibcore.experiments.registry import Config, Experiment, TrialRun, declare_baseline, register
 
 
@@ -144,14 +144,14 @@ declare_baseline("occluded-cifar", 0.50, "main task at β = 0", smallest="beta",
 
 def occlusion_table(result):
     """A pandas DataFrame of an occluded-cifar result per β: seeds, the main error (D, N), the nuisance
-    error (means and sd over seeds), the main task's clean training error (noise off, as D; NaN where
-    the result predates it) and the KL mass ratio on the digit per dropout layer (< 1: the KL
+    error (means and sd over seeds), the main task's clean training error (noise off, as D; where the
+    result records it) and the KL mass ratio on the digit per dropout layer (< 1: the KL
     avoids the digit; means)."""
-    records = []
+    records, clean = [], recorded_clean(result)
     for row in sorted(result["rows"], key=lambda r: (r["beta"], r.get("seed", 0))):
         record = {"β (paper)": row["beta"], "seed": row.get("seed", 0), "main error D (%)": 100 * row["test_error"],
                   "main error N (%)": 100 * row["noisy_test_error"], "nuisance error (%)": 100 * row["nuisance_error"],
-                  "main clean train error (%)": clean_train_percent(row)}
+                  **({"main clean train error (%)": clean_train_percent(row)} if clean else {})}
         for k, score in enumerate(row["digit_localisation"]):
             record[f"KL on digit, layer {k + 1} (ratio)"] = score["mass_ratio"]
         records.append(record)
