@@ -308,3 +308,16 @@ def test_a_sweep_of_one_strength_is_exempt_and_says_why():
     assert not regimes.RULES["mnist-width-sweep"].exempt and not regimes.RULES["vae-elbo"].exempt
     tc = papers.judge(claim("cifar-beta", "Fig. 5", "TC"), beta_result([500, 400, 300, 200], None))
     assert "compared models" not in tc.baseline
+
+
+def test_the_scorecard_shortens_long_findings_and_keeps_them_whole_in_the_tooltip():
+    """Scorecard rows stay within four lines at 1400 px: a long finding is cut after a whole clause with
+    "…", and the verdict's tooltip holds the whole finding (and the guard of the compared models)."""
+    from ibcore.claims.tables import SCORECARD_CHARS, _shortened
+
+    long = "; ".join(f"width {w}: 1.00 ± 0.10 vs 2.00 ± 0.20 %" for w in (3, 8, 32, 128, 512))
+    shown, whole = _shortened(long)
+    assert shown.endswith(" …") and len(shown) <= SCORECARD_CHARS + 2 and long.startswith(shown[:-2]) and whole == long
+    assert _shortened("short") == ("short", "")
+    html = claims.scorecard().html
+    assert "compared models ≤" in html and "compared models ≤" not in re.sub(r'title="[^"]*"', "", html)

@@ -115,17 +115,41 @@ def _cells(record, profiles: tuple[str, ...], exact: bool, wide: bool = False) -
         if wide and "; compared models" in baseline:
             baseline, guard = baseline.split("; compared models", 1)
             baseline, note = baseline + ")", "; ".join(x for x in (note, "compared models" + guard.rstrip(")")) if x)
+        measured = record[f"{p}: measured"]
+        if wide:
+            measured, rest = _shortened(measured)
+            note = "; ".join(x for x in (note, f"measured: {rest}" if rest else "") if x)
         shown = baseline.split(" (")[0] if verdict == UNDERTRAINED else None
         value, _, limit = baseline.partition(" (")
         unit = value.rsplit(" ", 1)[-1]
         limit = limit if unit == "%" else limit.replace(f" {unit}", "")  # the value line names the unit
         seeds = record[f"{p}: seeds"]
         detail = " · ".join(x for x in (limit.rstrip(")"), f"seeds: {seeds}" if seeds != "—" else "") if x)
-        out += [f'<td style="{_CELL}">{escape(record[f"{p}: measured"])}</td>',
+        out += [f'<td style="{_CELL}">{escape(measured)}</td>',
                 f'<td style="{_CELL}">{escape(value)}<br><span style="color: #57606a; font-size: 0.9em;">'
                 f'{escape(detail)}</span></td>',
                 f'<td style="{_CELL}">{badge(verdict, shown, note)}</td>']
     return "".join(out)
+
+
+#: The scorecard shows at most this many characters of a finding (about four lines of its column at 1400 px).
+SCORECARD_CHARS = 120
+
+
+def _shortened(text: str, limit: int = SCORECARD_CHARS) -> tuple[str, str]:
+    """``text`` cut after its last "; "-separated clause that fits ``limit`` characters (a single long clause:
+    after its last word that fits), with "…", and the whole text (empty when it all fits): the scorecard
+    shows the first part, the verdict's tooltip the whole."""
+    if len(text) <= limit:
+        return text, ""
+    clauses, shown = text.split("; "), ""
+    for clause in clauses:
+        if shown and len(shown) + 2 + len(clause) > limit:
+            break
+        shown = f"{shown}; {clause}" if shown else clause
+    if len(shown) > limit:  # one long clause: cut at the last word that fits
+        shown = shown[:limit].rsplit(" ", 1)[0]
+    return shown + " …", text
 
 
 def render(claims: tuple[Claim, ...], profiles: tuple[str, ...] | None = None, *, wide: bool = False,
