@@ -161,6 +161,26 @@ register(Experiment(
 declare_baseline("cifar-filters", 0.45, "no dropout, most filters", where={"dropout": "none"},
                  largest="filter_fraction", why="half-way from chance (90 %) to a trained All-CNN-32 (9 %)")
 
+#: Fig. 3b's comparison alone, with the seeds it needs (issue 26): binary and Information Dropout at the
+#: smallest fraction, 10 % of the filters, five seeds each, no dropout with one; the cpu profile's
+#: recipe. 11 trials of ~540 s on one thread (12 epochs at ~45 s): ~100 min at --jobs 1, ~50 at --jobs 2.
+_SMALLEST_FILTERS = dict(beta=3.0, dropouts=["none", "binary", "information"], filter_fractions=[0.1])
+register(Experiment(
+    name="cifar-filters-seeds",
+    reproduces="Fig. 3b (§8) at its smallest filter percentage: All-CNN-32 test error on CIFAR-10 with binary "
+               "and Information Dropout (Softplus), five seeds each, and no dropout",
+    profiles={
+        "quick": {**RECIPE, **QUICK, **_SMALLEST_FILTERS, "seeds": [0, 1]},
+        "cpu": {**RECIPE, **BUDGET, **_SMALLEST_FILTERS, "epochs": 12, "seeds": [0, 1, 2, 3, 4]},
+        "gpu": {**RECIPE, **BUDGET, **_SMALLEST_FILTERS, "epochs": 12, "seeds": [0, 1, 2, 3, 4]},
+        "full": {**RECIPE, **PAPER, **_SMALLEST_FILTERS, "seeds": [0, 1, 2, 3, 4]},
+    },
+    trials=_filters_trials, run_trial=_filters_trial, data=cifar_identity,
+    grid=("filter_fractions", "dropouts", "seeds"), format_version=2,
+))
+declare_baseline("cifar-filters-seeds", 0.45, "no dropout", where={"dropout": "none"},
+                 why="as cifar-filters: half-way from chance (90 %) to a trained All-CNN-32 (9 %)")
+
 register(Experiment(
     name="cifar-beta",
     reproduces="Fig. 5 (§8): All-CNN-32 (25 % of the filters, Softplus) test error and total correlation "
