@@ -119,13 +119,13 @@ def test_old_and_new_result_shapes_group_by_setting_with_the_rows_seeds():
     # the old shape (the first committed cpu run): no seed in the rows, one seed in the config, 61.7 % baseline
     old_rows = [dict(dropout=d, filter_fraction=0.1, test_error=e)
                 for d, e in (("none", 0.617), ("binary", 0.70), ("information", 0.68))]
-    old = papers.judge(claim("cifar-filters", "Fig. 3b"), {"rows": old_rows, "config": {"seeds": [0]}, "data": {}})
+    old = papers.judge(claim("cifar-filters-seeds", "Fig. 3b"), {"rows": old_rows, "config": {"seeds": [0]}, "data": {}})
     assert old.verdict == UNDERTRAINED and old.seeds_text == "1"
     rows = [dict(dropout=d, filter_fraction=f, seed=s, test_error=e)
             for f, d, es in ((0.1, "information", (0.40, 0.401, 0.399)), (0.1, "binary", (0.45, 0.451, 0.449)),
                              (0.25, "none", (0.31,)))
             for s, e in enumerate(es)]
-    new = papers.judge(claim("cifar-filters", "Fig. 3b"), {"rows": rows, "data": {}})
+    new = papers.judge(claim("cifar-filters-seeds", "Fig. 3b"), {"rows": rows, "data": {}})
     assert new.verdict == REPRODUCED and new.seeds_text == "3" and new.baseline.startswith("31.0 %")
 
 
@@ -165,6 +165,23 @@ def test_fig_5_tc_reads_the_noisy_representation_and_the_noise_off_control_is_no
     assert not [c for c in papers.CLAIMS if "noise_off" in getattr(c.measure, "__name__", "")]  # never scored
 
 
+def test_fig_5_error_is_read_where_beta_0_overfits_and_shows_the_gap():
+    """Issue 26 item 2: "the error first improves" (less overfitting) is read on cifar-beta-overfit, and its
+    finding names the smallest β's clean training error beside the test error."""
+    error = claim("cifar-beta-overfit", "Fig. 5", "error")
+    rows = [dict(beta=b, seed=s, test_error=e + 0.001 * s, clean_train_error=c + 0.001 * s)
+            for b, e, c in ((0.0, 0.42, 0.14), (0.3, 0.38, 0.20), (1.0, 0.39, 0.25), (3.0, 0.45, 0.35))
+            for s in (0, 1, 2)]
+    found = papers.judge(error, {"rows": rows, "data": {}})
+    assert found.verdict == REPRODUCED and "best β 0.3" in found.measured
+    assert "β 0 clean train error 14.1 ± 0.1 %" in found.measured
+    no_clean = papers.judge(error, {"rows": [{k: v for k, v in r.items() if k != "clean_train_error"} for r in rows],
+                                    "data": {}})
+    assert "clean train" not in no_clean.measured and no_clean.verdict == REPRODUCED
+    one_seed = papers.judge(error, {"rows": [r for r in rows if r["seed"] == 0], "data": {}})
+    assert one_seed.verdict != REPRODUCED
+
+
 def test_fig_5_tc_shows_the_debiased_value_beside_the_plug_in():
     from ibcore.claims.measures import tc_bias
 
@@ -201,7 +218,7 @@ def test_the_scorecard_names_each_paper_once_and_links_every_row_to_its_chapter(
 
 
 def test_a_chapter_shows_its_own_claims_with_one_call():
-    cifar = claims.claims_table("cifar-filters", "cifar-beta")
+    cifar = claims.claims_table("cifar-filters-seeds", "cifar-filters", "cifar-beta")
     assert set(cifar.frame["item"]) == {"Fig. 3b", "Fig. 5", "Fig. 6a", "Fig. 6b"}
     assert "ib-scorecard" not in cifar.html and 'class="ib-claims"' in cifar._repr_html_()
     theory = claims.claims_table("20-gaussian-dropout-bottleneck")

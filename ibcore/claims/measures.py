@@ -194,6 +194,9 @@ def error_u_shape(result: Mapping) -> Finding:
     first, low, last = samples[betas[0]], samples[best], samples[betas[-1]]
     verdict = weakest(differ(low, first, "<"), differ(last, low, ">"))
     text = f"β {betas[0]:g}: {pct(first, '')}, best β {best:g}: {pct(low, '')}, β {betas[-1]:g}: {pct(last)}"
+    clean = by([r for r in result["rows"] if r.get("clean_train_error") is not None], "beta", "clean_train_error")
+    if betas[0] in clean:  # whether there is overfitting to prevent: the smallest β's clean training error
+        text += f"; β {betas[0]:g} clean train error {pct(clean[betas[0]])} (the test error's gap is the overfitting)"
     return Finding(text, verdict, (first.n, low.n, last.n))
 
 

@@ -49,10 +49,12 @@ RULES: Mapping[str, Compared] = {
                                   "width (binary dropout on 3 units errs 78 %), and comparing it says nothing about "
                                   "regularisation; the baseline's 3 % holds the widest network only", 0.45),
     "cifar-filters": Compared(f"the baseline's limit for every compared model, {_HALF_WAY}"),
+    "cifar-filters-seeds": Compared(f"the baseline's limit for every compared model, {_HALF_WAY}"),
     "cifar-beta": _by_design("β sets the error by design (its rise at large β is Fig. 5's claim); every β trains "
                              "the baseline's epochs"),
     "cifar-activation-priors": Compared("the baseline already reads both activations"),
     "activation-priors": Compared("the baseline already reads both activations"),
+    "cifar-beta-overfit": _by_design("as cifar-beta"),
     "occluded-cifar": _by_design("β sets the errors by design (Fig. 4's claims); every β trains the baseline's epochs"),
     "cluttered-mnist": _by_design("β sets the error by design; every β trains the baseline's epochs"),
     "vae-elbo": Compared("the baseline's limit for both latents"),

@@ -117,11 +117,11 @@ def _pixelcnn(config: Config, settings: dict) -> list[Work]:
 WORKLOADS: dict[str, Callable[[Config, dict], list[Work]]] = {
     "mnist-mlp": _mlp, "mnist-width-sweep": _mlp, "activation-priors": _priors,
     "cifar-activation-priors": _cifar_priors, "cifar-filters": _filters, "cifar-filters-seeds": _filters,
-    "cifar-beta": _beta,
+    "cifar-beta": _beta, "cifar-beta-overfit": _beta,
     "occluded-cifar": _occluded, "cluttered-mnist": _cluttered, "vae-elbo": _vae, "vae-elbo-k1": _vae, "vae-beta": _vae,
     "pixelcnn-bottleneck": _pixelcnn,
 }
-_SETUP = {"cifar-filters": "cifar", "cifar-filters-seeds": "cifar", "cifar-beta": "cifar", "cifar-activation-priors": "cifar",
+_SETUP = {"cifar-filters": "cifar", "cifar-filters-seeds": "cifar", "cifar-beta": "cifar", "cifar-beta-overfit": "cifar", "cifar-activation-priors": "cifar",
           "occluded-cifar": "occluded"}
 
 
