@@ -295,3 +295,15 @@ def test_cifar_tables_and_figures_give_the_mean_and_spread_over_seeds():
     tc = plots.plot_tc_vs_beta(beta).axes[1]
     assert len(tc.get_legend().get_texts()) == 2  # noise on, and the noise-off control
     plt.close("all")
+
+
+def test_overfitting_by_beta_reads_the_gap_at_the_smallest_beta_and_the_best_beta():
+    """Fig. 5's "first improves" needs overfitting to prevent: the summary gives β = 0's gap between the
+    test and the clean training error, and the β of the lowest mean test error (means over seeds)."""
+    rows = [dict(beta=b, seed=s, test_error=e + 0.01 * s, clean_train_error=c)
+            for b, e, c in ((0.0, 0.40, 0.10), (0.3, 0.36, 0.20), (3.0, 0.45, 0.40)) for s in (0, 1)]
+    summary = experiments.overfitting_by_beta({"rows": rows})
+    assert summary["smallest"] == 0.0 and summary["best"] == 0.3
+    assert summary["gap"] == pytest.approx(40.5 - 10.0) and summary["test"][3.0] == pytest.approx(45.5)
+    worse = [dict(r, test_error=r["test_error"] + 0.1) if r["beta"] else r for r in rows]
+    assert experiments.overfitting_by_beta({"rows": worse})["best"] == 0.0

@@ -10,6 +10,7 @@ recipe :data:`BUDGET` (``book/deviations.md``).
 """
 from __future__ import annotations
 
+import statistics
 from functools import lru_cache
 
 from ibcore.experiments.common import (EXECUTION, beta_used, clean_train_percent, fit_classifier, grid, recorded_clean,
@@ -271,4 +272,17 @@ def beta_table(result):
     sd_of = ("test error (%)", "TC noise on (nats)") + (("TC noise off (nats)",) if "TC noise off (nats)" in
                                                          records[0] else ())
     return seed_table(records, ["β (paper)"], sd_of)
+
+
+def overfitting_by_beta(result) -> dict:
+    """What a cifar-beta result says about overfitting (Fig. 5's "the error first improves"), means over
+    seeds in percent: ``test`` and ``clean`` (the clean training error) per β, the ``smallest`` β, its
+    ``gap`` (test − clean training error: the overfitting there is to prevent) and the β of the lowest
+    mean test error, ``best``. Needs rows that record ``clean_train_error``."""
+    betas = sorted({row["beta"] for row in result["rows"]})
+    mean = lambda metric, beta: 100 * statistics.fmean(r[metric] for r in result["rows"] if r["beta"] == beta)
+    test = {beta: mean("test_error", beta) for beta in betas}
+    clean = {beta: mean("clean_train_error", beta) for beta in betas}
+    return {"test": test, "clean": clean, "smallest": betas[0], "gap": test[betas[0]] - clean[betas[0]],
+            "best": min(test, key=test.get)}
 
