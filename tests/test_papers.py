@@ -307,8 +307,8 @@ def test_every_compared_model_is_in_its_trained_regime_not_only_the_baseline():
     found = papers.judge(vs_binary, {"rows": rows, "data": {"dataset": "MNIST"}})
     # binary dropout at width 3 errs 84 %: it is left out, and the claim is read at 128 and 512 only
     assert found.verdict == REPRODUCED and "width 3" not in found.measured
-    assert "compared models ≤ 45 %: worst kept 24.0 %; left out: binary, width 3 84.0 %" in found.baseline
-    assert found.baseline.startswith("2.07 % (needs ≤ 3 %")
+    assert found.guard == "compared models ≤ 45 %: worst kept 24.0 %; left out: binary, width 3 84.0 %"
+    assert found.baseline.startswith("2.07 % (needs ≤ 3 %") and "compared models" not in found.baseline
     # when the model the claim needs is left out at every size, nothing is read
     hopeless = [dict(r, test_error=0.8) if r["dropout"] == "binary" else r for r in rows]
     assert papers.judge(vs_binary, {"rows": hopeless, "data": {"dataset": "MNIST"}}).verdict == UNDERTRAINED
@@ -324,7 +324,7 @@ def test_a_sweep_of_one_strength_is_exempt_and_says_why():
     assert regimes.RULES["cifar-beta"].exempt and regimes.RULES["pixelcnn-bottleneck"].exempt
     assert not regimes.RULES["mnist-width-sweep"].exempt and not regimes.RULES["vae-elbo"].exempt
     tc = papers.judge(claim("cifar-beta", "Fig. 5", "TC"), beta_result([500, 400, 300, 200], None))
-    assert "compared models" not in tc.baseline
+    assert "compared models" not in tc.baseline and tc.guard == ""
 
 
 def test_the_scorecard_shortens_long_findings_and_keeps_them_whole_in_the_tooltip():

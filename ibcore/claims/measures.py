@@ -18,8 +18,10 @@ Rows = Sequence[Mapping]
 @dataclass(frozen=True)
 class Finding:
     """A claim part measured on one result: the ``measured`` text, its ``verdict``, the number of
-    seeds of each compared setting, the baseline as shown (set by the guard), and whether it is
-    an exact computation (no training, no profile)."""
+    seeds of each compared setting, the baseline as shown (set by the guard), the ``guard`` of the
+    compared models (:mod:`.regimes`: the limit they meet, the worst kept, those left out; empty
+    where the rule adds nothing to the baseline's), and whether it is an exact computation (no
+    training, no profile)."""
 
     measured: str
     verdict: str
@@ -27,6 +29,7 @@ class Finding:
     baseline: str | None = None
     exact: bool = False
     note: str = ""
+    guard: str = ""
 
     @property
     def seeds_text(self) -> str:

@@ -150,16 +150,15 @@ def judge(claim: Claim, result: Mapping | None) -> Finding:
         return replace(claim.measure({**result, "rows": rows}), baseline=shown, verdict=UNDERTRAINED)
     read = [r for r in rows if all(r.get(k) in v for k, v in claim.reads.items())]
     models = compared(claim.experiment, guard, read, dataset)
-    if models.limit is not None:
-        shown = f"{shown[:-1]}; {models.text()})"
+    kept = models.text()
     try:
         finding = claim.measure({**result, "rows": models.kept})
     except (LookupError, ValueError, StopIteration) as missing:  # a model the claim needs is absent
         if models.left_out:  # ... because the guard left it out
             return Finding("the models this claim compares are outside their trained regime", UNDERTRAINED,
-                           baseline=shown)
-        return Finding(str(missing).strip("'"), NOT_SHOWN, baseline=shown)
-    return replace(finding, baseline=shown)
+                           baseline=shown, guard=kept)
+        return Finding(str(missing).strip("'"), NOT_SHOWN, baseline=shown, guard=kept)
+    return replace(finding, baseline=shown, guard=kept)
 
 
 def committed_profiles(claims: tuple[Claim, ...] = CLAIMS) -> tuple[str, ...]:
@@ -187,6 +186,7 @@ def paper_comparison(profiles: tuple[str, ...] | None = None, claims: tuple[Clai
         for profile in profiles:
             found = judge(claim, results.get((claim.experiment, profile)))
             record.update({f"{profile}: measured": found.measured, f"{profile}: baseline": found.baseline or "—",
+                           f"{profile}: guard": found.guard,
                            f"{profile}: seeds": found.seeds_text, f"{profile}: verdict": found.verdict,
                            f"{profile}: note": found.note})
         records.append(record)
@@ -205,8 +205,10 @@ def cifar_claims(filters: Mapping | None = None, beta: Mapping | None = None):
         if results.get(claim.experiment) is not None:
             found = judge(claim, results[claim.experiment])
             records.append({"figure": claim.label, "the paper's claim": claim.claim, "measured": found.measured,
-                            "baseline": found.baseline, "seeds": found.seeds_text, "verdict": found.verdict})
-    return pd.DataFrame(records, columns=["figure", "the paper's claim", "measured", "baseline", "seeds", "verdict"])
+                            "baseline": found.baseline, "compared models": found.guard or "—",
+                            "seeds": found.seeds_text, "verdict": found.verdict})
+    return pd.DataFrame(records, columns=["figure", "the paper's claim", "measured", "baseline", "compared models",
+                                          "seeds", "verdict"])
 
 
 def trained_regimes():

@@ -76,7 +76,8 @@ class Guarded:
     limit: str | None
 
     def text(self) -> str:
-        """The guard's numbers as the baseline cell shows them after the baseline's own."""
+        """The guard's numbers (:attr:`~.measures.Finding.guard`): a chapter's table shows them under the baseline, the
+        scorecard in the verdict's tooltip."""
         if self.limit is None:
             return ""
         shown = f"compared models {self.limit.removeprefix('needs ')}: worst kept {self.worst or '—'}"

@@ -111,10 +111,9 @@ def _cells(record, profiles: tuple[str, ...], exact: bool, wide: bool = False) -
     out = []
     for p in profiles:
         verdict, baseline = record[f"{p}: verdict"], record[f"{p}: baseline"]
-        note = record[f"{p}: note"]
-        if wide and "; compared models" in baseline:
-            baseline, guard = baseline.split("; compared models", 1)
-            baseline, note = baseline + ")", "; ".join(x for x in (note, "compared models" + guard.rstrip(")")) if x)
+        note, guard = record[f"{p}: note"], record.get(f"{p}: guard", "")
+        if wide and guard:  # the scorecard: the guard in the verdict's tooltip
+            note, guard = "; ".join(x for x in (note, guard) if x), ""
         measured = record[f"{p}: measured"]
         if wide:
             measured, rest = _shortened(measured)
@@ -124,7 +123,7 @@ def _cells(record, profiles: tuple[str, ...], exact: bool, wide: bool = False) -
         unit = value.rsplit(" ", 1)[-1]
         limit = limit if unit == "%" else limit.replace(f" {unit}", "")  # the value line names the unit
         seeds = record[f"{p}: seeds"]
-        detail = " · ".join(x for x in (limit.rstrip(")"), f"seeds: {seeds}" if seeds != "—" else "") if x)
+        detail = " · ".join(x for x in (limit.rstrip(")"), guard, f"seeds: {seeds}" if seeds != "—" else "") if x)
         out += [f'<td style="{_CELL}">{escape(measured)}</td>',
                 f'<td style="{_CELL}">{escape(value)}<br><span style="color: #57606a; font-size: 0.9em;">'
                 f'{escape(detail)}</span></td>',
