@@ -182,11 +182,18 @@ register(Experiment(
 declare_baseline("cifar-filters-seeds", 0.45, "no dropout", where={"dropout": "none"},
                  why="as cifar-filters: half-way from chance (90 %) to a trained All-CNN-32 (9 %)")
 
-register(Experiment(
-    name="cifar-beta",
-    reproduces="Fig. 5 (§8): All-CNN-32 (25 % of the filters, Softplus) test error and total correlation "
-               "of the last dropout layer vs β",
-    profiles={
+def _beta_experiment(name: str, reproduces: str, profiles: dict) -> None:
+    """Register a sweep of Information Dropout over β and seeds (Fig. 5): one :func:`_beta_trial` each."""
+    register(Experiment(name=name, reproduces=reproduces, profiles=profiles,
+                        trials=lambda config: grid(config, beta="betas", seed="seeds"),
+                        run_trial=_beta_trial, data=cifar_identity, grid=("betas", "seeds"), format_version=2))
+
+
+_beta_experiment(
+    "cifar-beta",
+    "Fig. 5 (§8): All-CNN-32 (25 % of the filters, Softplus) test error and total correlation of the last dropout "
+    "layer vs β",
+    {
         # 5 % of the filters: the last dropout layer has 10 × 8 × 8 = 640 units, fewer than the
         # 1,000 test images its covariance is estimated from.
         "quick": {**RECIPE, **QUICK, "n_test": 1000, "betas": [0.3, 3.0], "filter_fraction": 0.05, "seeds": [0]},
@@ -200,10 +207,7 @@ register(Experiment(
                 "seeds": [0, 1]},
         "full": {**RECIPE, **PAPER, "betas": [0.1, 0.3, 1.0, 3.0, 10.0, 30.0], "filter_fraction": 0.25,
                  "seeds": [0, 1, 2]},
-    },
-    trials=lambda config: grid(config, beta="betas", seed="seeds"),
-    run_trial=_beta_trial, data=cifar_identity, grid=("betas", "seeds"), format_version=2,
-))
+    })
 declare_baseline("cifar-beta", 0.45, "Information Dropout at the smallest β", smallest="beta",
                  why="as cifar-filters; no run without dropout here, so the weakest KL pressure")
 
@@ -213,21 +217,18 @@ declare_baseline("cifar-beta", 0.45, "Information Dropout at the smallest β", s
 #: training error fell to 13.9 % against 41.7 % test error, 770 s a trial. β_used is β / 10 here (eq. 3
 #: scales β by the training-set size), so the grid reaches a tenth of cifar-beta's KL weights.
 OVERFIT = dict(n_train=5000, n_test=5000, recalibration_size=5000, augment="none", epochs=30, filter_fraction=0.25)
-register(Experiment(
-    name="cifar-beta-overfit",
-    reproduces="Fig. 5 (§8) where the network overfits: All-CNN-32 (25 % of the filters, Softplus) on 5,000 "
-               "CIFAR-10 images without augmentation, test error and total correlation vs β",
-    profiles={
+_beta_experiment(
+    "cifar-beta-overfit",
+    "Fig. 5 (§8) where the network overfits: All-CNN-32 (25 % of the filters, Softplus) on 5,000 CIFAR-10 images "
+    "without augmentation, test error and total correlation vs β",
+    {
         "quick": {**RECIPE, **QUICK, "n_test": 1000, "betas": [0.0, 3.0], "filter_fraction": 0.05, "seeds": [0]},
         # 4 β × 1 seed × 30 epochs on 5,000 images: ~770 s a trial on one thread, ~52 min at --jobs 1.
         # A first seed: a second one ([0, 1]) reuses these trials from the cache.
         "cpu": {**RECIPE, **BUDGET, **OVERFIT, "betas": [0.0, 0.3, 1.0, 3.0], "seeds": [0]},
         "gpu": {**RECIPE, **BUDGET, **OVERFIT, "betas": [0.0, 0.3, 1.0, 3.0], "seeds": [0, 1]},
         "full": {**RECIPE, **PAPER, "betas": [0.0, 0.3, 1.0, 3.0, 10.0], "filter_fraction": 0.25, "seeds": [0, 1, 2]},
-    },
-    trials=lambda config: grid(config, beta="betas", seed="seeds"),
-    run_trial=_beta_trial, data=cifar_identity, grid=("betas", "seeds"), format_version=2,
-))
+    })
 declare_baseline("cifar-beta-overfit", 0.45, "Information Dropout at the smallest β", smallest="beta",
                  why="as cifar-beta")
 
