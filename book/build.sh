@@ -9,6 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export IBCORE_PROFILE="${IBCORE_PROFILE:-quick}"
+# The chapters' kernels compute on one CPU thread unless told otherwise: torch's default (a thread per
+# core) waits at every operator for a core that something else keeps busy (README, "Threads").
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 export PYDEVD_DISABLE_FILE_VALIDATION=1  # silence debugpy's frozen-modules notice in kernels
 start=$(date +%s.%N)
 

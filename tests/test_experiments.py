@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from ibcore import cache, experiments
 
@@ -70,6 +71,27 @@ def test_run_caches_and_reuses(fake_mnist_root, monkeypatch):
     assert table.loc["information", "test_error_pct"] == pytest.approx(100 * first["rows"][0]["test_error"])
     assert table.loc["information", "clean_train_error_pct"] == pytest.approx(
         100 * first["rows"][0]["clean_train_error"], abs=1e-3)
+
+
+def test_a_whole_trial_runs_under_the_thread_rule_not_only_fit(fake_mnist_root, monkeypatch):
+    """Issue 25 item 2, found again by CI on a busy core: a trial's evaluation and sampling ran on torch's
+    default threads (chapter 21's quick PixelCNN crawled). compute_trial applies the rule to the whole
+    trial and restores the caller's count."""
+    from dataclasses import replace
+
+    monkeypatch.setenv("IBCORE_DATA", str(fake_mnist_root))
+    monkeypatch.delenv("IBCORE_THREADS", raising=False)
+    seen, experiment = [], experiments.get("mnist-mlp")
+    monkeypatch.setitem(experiments.REGISTRY, "mnist-mlp", replace(
+        experiment, run_trial=lambda config, settings, run: seen.append(torch.get_num_threads()) or {
+            "dropout": settings["dropout"], "seed": settings["seed"], "width": 512, "test_error": 0.5}))
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        experiments.run("mnist-mlp", "quick", progress=False, **TINY)
+        assert seen and set(seen) == {1} and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
 
 
 def test_width_sweep_rows_record_the_clean_training_error(fake_mnist_root, monkeypatch):

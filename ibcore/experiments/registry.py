@@ -16,7 +16,9 @@ from typing import Any, Callable, Mapping, NamedTuple
 from ibcore import cache, sweep
 from ibcore.experiments.regime import Baseline
 from ibcore.experiments.settings import check_trials
+from ibcore.train.loop import pick_device
 from ibcore.train.recipe import RECIPE_KEYS, Recipe
+from ibcore.train.threads import training_threads
 
 PROFILES = ("quick", "cpu", "gpu", "full")
 
@@ -164,7 +166,9 @@ def compute_trial(name: str, config: Config, trial: sweep.Trial, device: str | N
             return
         checkpoint = cache.checkpoint_path(name, trial.id)
         t0 = time.perf_counter()
-        row = experiment.run_trial(config, dict(trial.settings), TrialRun(checkpoint, progress, device))
+        # The thread rule for the whole trial, not only fit: its evaluation and sampling too (issue 25).
+        with training_threads(pick_device(device)):
+            row = experiment.run_trial(config, dict(trial.settings), TrialRun(checkpoint, progress, device))
         cache.write_json(path, {"id": trial.id, "settings": dict(trial.settings), "row": row,
                                 "provenance": cache.provenance(device, time.perf_counter() - t0)})
         checkpoint.unlink(missing_ok=True)

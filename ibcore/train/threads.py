@@ -14,7 +14,8 @@ On two threads a busy core costs each model 2.3× its idle step, more than the h
 it takes; on one thread it costs nothing, and one thread loses at most 1.5× (the MLP) when the
 machine is idle. The rule, :func:`cpu_threads`: train on **one** CPU thread, unless
 ``IBCORE_THREADS`` asks for more (a dedicated many-core machine). :func:`training_threads`
-applies it for the duration of :func:`ibcore.train.fit` and restores the caller's count after.
+applies it for the duration of :func:`ibcore.train.fit` and of every experiment trial (its evaluation
+and sampling too: ``ibcore.experiments.registry.compute_trial``) and restores the caller's count after.
 """
 from __future__ import annotations
 
