@@ -72,7 +72,7 @@ CLAIMS: tuple[Claim, ...] = (
           "11-dropout-vs-width", _COMMITTED, "mnist-width-sweep", m.against("lognormal", every=True),
           reads={"dropout": ("information", "lognormal")}),
     Claim(ACHILLE, "Fig. 3b", "", "All-CNN-32: comparable to or better than binary dropout, especially "
-          "with few filters (read at 10 % of the filters, five seeds each)", "15-cifar", ("Five seeds", "Fig. 3b"),
+          "with few filters", "15-cifar", ("Five seeds", "Fig. 3b"),
           "cifar-filters-seeds", m.against("binary", key="filter_fraction"),
           reads={"dropout": ("information", "binary")}),
     Claim(ACHILLE, "Fig. 4", "nuisance", "as β grows, the occluding digit is harder to read from the "
@@ -81,9 +81,8 @@ CLAIMS: tuple[Claim, ...] = (
           "16-occluded-cifar", _COMMITTED, "occluded-cifar", m.rises_with_beta("test_error", "<")),
     Claim(ACHILLE, "Fig. 5", "TC", "as β grows the last layer's total correlation falls (disentanglement)",
           "15-cifar", ("Fig. 5",), "cifar-beta", m.tc_falls),
-    Claim(ACHILLE, "Fig. 5", "error", "as β grows the error first improves (less overfitting), then rises; read "
-          "where β = 0 overfits (5,000 images, no flips)", "15-cifar", ("overfits", "Fig. 5"), "cifar-beta-overfit",
-          m.error_u_shape),
+    Claim(ACHILLE, "Fig. 5", "error", "as β grows the error first improves, then rises", "15-cifar",
+          ("overfits", "Fig. 5"), "cifar-beta-overfit", m.error_u_shape),
     Claim(ACHILLE, "Fig. 6a", "", "the second dropout layer transmits less in total than the first",
           "15-cifar", ("Fig. 6",), "cifar-filters", m.layer_two_less),
     Claim(ACHILLE, "Fig. 6b", "fewer filters", "with fewer filters each unit transmits more",
