@@ -130,8 +130,19 @@ def rises_with_beta(metric: str, claim: str = ">") -> Callable[[Mapping], Findin
         s, first = list(samples.values()), list(samples)[0]
         text = (f"{ends(samples, 1, ' %', 100)}; each β against β {first:g}: "
                 f"{each_against_first(samples, claim, 1, ' points', 100)}")
+        if metric == "test_error":
+            text += overfitting_at(result, first)
         return Finding(text, trend(s, claim), tuple(x.n for x in s))
     return measure
+
+
+def overfitting_at(result: Mapping, beta: float) -> str:
+    """"; β 0 clean train error 14.1 ± 0.1 % (…)": whether there is overfitting for β to prevent (Fig. 4, 5),
+    where the result records the clean training error (noise off, as the test error); "" where not."""
+    clean = by([r for r in result["rows"] if r.get("clean_train_error") is not None], "beta", "clean_train_error")
+    if beta not in clean:
+        return ""
+    return f"; β {beta:g} clean train error {pct(clean[beta])} (the test error's gap is the overfitting)"
 
 
 def tc_bias(result: Mapping, metric: str = "total_correlation") -> float | None:
@@ -197,10 +208,7 @@ def error_u_shape(result: Mapping) -> Finding:
     first, low, last = samples[betas[0]], samples[best], samples[betas[-1]]
     verdict = weakest(differ(low, first, "<"), differ(last, low, ">"))
     text = f"β {betas[0]:g}: {pct(first, '')}, best β {best:g}: {pct(low, '')}, β {betas[-1]:g}: {pct(last)}"
-    clean = by([r for r in result["rows"] if r.get("clean_train_error") is not None], "beta", "clean_train_error")
-    if betas[0] in clean:  # whether there is overfitting to prevent: the smallest β's clean training error
-        text += f"; β {betas[0]:g} clean train error {pct(clean[betas[0]])} (the test error's gap is the overfitting)"
-    return Finding(text, verdict, (first.n, low.n, last.n))
+    return Finding(text + overfitting_at(result, betas[0]), verdict, (first.n, low.n, last.n))
 
 
 # --- Fig. 6: information per layer and per unit ---------------------------------------------------------------

@@ -55,6 +55,7 @@ RULES: Mapping[str, Compared] = {
     "cifar-activation-priors": Compared("the baseline already reads both activations"),
     "activation-priors": Compared("the baseline already reads both activations"),
     "cifar-beta-overfit": _by_design("as cifar-beta"),
+    "occluded-cifar-overfit": _by_design("as occluded-cifar"),
     "occluded-cifar": _by_design("β sets the errors by design (Fig. 4's claims); every β trains the baseline's epochs"),
     "cluttered-mnist": _by_design("β sets the error by design; every β trains the baseline's epochs"),
     "vae-elbo": Compared("the baseline's limit for both latents"),
