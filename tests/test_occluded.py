@@ -126,5 +126,8 @@ def test_occluded_experiment_runs_end_to_end_on_tiny_data(fake_cifar_mnist_root,
     assert table["seeds"].tolist() == [1, 1] and table["main error D (%) sd"].isna().all()  # one seed: no sd
     assert table["main clean train error (%)"].notna().all()
     figure = plots.plot_occlusion(result)
-    assert len(figure.axes[0].lines) == 4  # D, N, nuisance, chance
+    labels = figure.axes[0].get_legend_handles_labels()[1]
+    assert len(labels) == 5 and "main task, clean training error (D)" in labels  # D, N, nuisance, clean, chance
+    older = dict(result, rows=[{k: v for k, v in r.items() if k != "clean_train_error"} for r in result["rows"]])
+    assert "main task, clean training error (D)" not in plots.plot_occlusion(older).axes[0].get_legend_handles_labels()[1]
     plots.plot_kl_maps(result, 3.0)  # RGB examples and their digit boxes

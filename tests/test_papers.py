@@ -182,6 +182,22 @@ def test_fig_5_error_is_read_where_beta_0_overfits_and_shows_the_gap():
     assert one_seed.verdict != REPRODUCED
 
 
+def test_fig_4_main_error_is_read_where_beta_0_overfits_and_shows_the_gap():
+    """Issue 26 item 2: Fig. 4's "improving the performance on the main task by preventing overfitting" is
+    read on occluded-cifar-overfit, every β against β = 0, with β = 0's clean training error beside it."""
+    main = claim("occluded-cifar-overfit", "Fig. 4", "main task")
+    def result(errors):
+        return {"data": {}, "rows": [dict(beta=b, seed=s, test_error=e + 0.002 * s, clean_train_error=0.2 + 0.001 * s)
+                                     for b, e in zip((0.0, 0.3, 1.0, 3.0), errors) for s in (0, 1, 2)]}
+    falling = papers.judge(main, result((0.50, 0.46, 0.44, 0.42)))
+    assert falling.verdict == REPRODUCED and "β 0 clean train error 20.1 ± 0.1 %" in falling.measured
+    u_shaped = papers.judge(main, result((0.50, 0.46, 0.48, 0.55)))
+    assert u_shaped.verdict not in (REPRODUCED, NOT_SHOWN)
+    assert papers.judge(main, result((0.50, 0.53, 0.56, 0.60))).verdict == CONTRADICTED
+    unlearned = papers.judge(main, result((0.70, 0.66, 0.64, 0.62)))
+    assert unlearned.verdict == UNDERTRAINED
+
+
 def test_fig_5_tc_shows_the_debiased_value_beside_the_plug_in():
     from ibcore.claims.measures import tc_bias
 

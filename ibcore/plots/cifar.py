@@ -136,13 +136,16 @@ def plot_tc_vs_beta(result: Mapping) -> plt.Figure:
 def plot_occlusion(result: Mapping) -> plt.Figure:
     """Fig. 4: main-task error with the noise off (D) and on (N), and the nuisance head's error
     on the occluding digit, vs the paper-equivalent β (symmetric-log x, so that β = 0 shows);
-    means over seeds with ± sd."""
+    means over seeds with ± sd. Where the result records it, the main task's clean training error
+    (noise off, as D) too: its gap below D is the overfitting β is claimed to prevent."""
     rows = _rows(result)
     use_style()
     fig, ax = plt.subplots(figsize=figsize(4.4))
     lines = (("test_error", "main task, noise off (D)", "#0173b2", "o", "-"),
              ("noisy_test_error", "main task, noise on (N)", "#0173b2", "^", "--"),
              ("nuisance_error", "nuisance: the occluding digit", "#d55e00", "s", "-"))
+    if all(r.get("clean_train_error") is not None for r in rows):
+        lines += (("clean_train_error", "main task, clean training error (D)", "#029e73", "D", ":"),)
     for key, label, colour, marker, style in lines:
         _seed_line(ax, rows, lambda r: r["beta"], lambda r, key=key: 100 * r[key], colour=colour, marker=marker,
                    ls=style, label=label)
