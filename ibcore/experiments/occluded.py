@@ -115,12 +115,23 @@ def _combine(config: Config, rows: list[dict]) -> dict:
 
 
 _BASE = dict(RECIPE, activation="relu", data_seed=0, examples=4, head_width=64, head_lr=0.05)
+#: The nuisance head's schedule in the cpu and gpu profiles.
+_HEAD = dict(head_epochs=8, head_lr_drops=[6])
 
-register(Experiment(
-    name="occluded-cifar",
-    reproduces="Fig. 4 (§8): on CIFAR-10 occluded by MNIST digits, the main-task error (noise off D, "
-               "noise on N) and the error of a head reading the occluding digit from the noisy representation, vs β",
-    profiles={
+
+def _occluded_experiment(name: str, reproduces: str, profiles: dict) -> None:
+    """Register a sweep of Information Dropout on Occluded CIFAR over β and seeds (Fig. 4): one
+    :func:`_occluded_trial` each, the shown examples added by :func:`_combine`."""
+    register(Experiment(name=name, reproduces=reproduces, profiles=profiles,
+                        trials=lambda config: grid(config, beta="betas", seed="seeds"), run_trial=_occluded_trial,
+                        data=_identity, grid=("betas", "seeds"), combine=_combine, format_version=2))
+
+
+_occluded_experiment(
+    "occluded-cifar",
+    "Fig. 4 (§8): on CIFAR-10 occluded by MNIST digits, the main-task error (noise off D, "
+    "noise on N) and the error of a head reading the occluding digit from the noisy representation, vs β",
+    {
         "quick": {**_BASE, **QUICK, "filter_fraction": 0.1, "betas": [0.0, 3.0], "seeds": [0], "head_epochs": 2,
                   "head_lr_drops": []},
         # All 50,000 training images occluded (the digits from the MNIST mirror's 22,699 training
@@ -128,16 +139,13 @@ register(Experiment(
         # recipe for 5 epochs; 5 β × 2 seeds at ~120-150 trial-seconds an epoch (Information Dropout at 25 %
         # in the cifar-filters run) plus the head and the maps: ~75 min at --jobs 2.
         "cpu": {**_BASE, **BUDGET, "epochs": 5, "filter_fraction": 0.25, "betas": [0.0, 0.3, 1.0, 3.0, 10.0],
-                "seeds": [0, 1], "head_epochs": 8, "head_lr_drops": [6]},
+                "seeds": [0, 1], **_HEAD},
         # gpu: full filters on all images with the cpu profile's recipe; three β a decade apart, 2 seeds.
         "gpu": {**_BASE, **BUDGET, "epochs": 5, "filter_fraction": 1.0, "betas": [0.0, 1.0, 10.0],
-                "seeds": [0, 1], "head_epochs": 8, "head_lr_drops": [6]},
+                "seeds": [0, 1], **_HEAD},
         "full": {**_BASE, **PAPER, "filter_fraction": 1.0, "betas": [0.0, 0.1, 0.3, 1.0, 3.0, 10.0],
                  "seeds": [0, 1, 2], "head_epochs": 30, "head_lr_drops": [20]},
-    },
-    trials=lambda config: grid(config, beta="betas", seed="seeds"),
-    run_trial=_occluded_trial, data=_identity, grid=("betas", "seeds"), combine=_combine, format_version=2,
-))
+    })
 declare_baseline("occluded-cifar", 0.50, "main task at β = 0", smallest="beta",
                  why="the digit hides part of each image; at ≤ 50 % (chance 90 %) the main task is learned")
 
@@ -149,23 +157,18 @@ declare_baseline("occluded-cifar", 0.50, "main task at β = 0", smallest="beta",
 #: (clean training error 42.1 %, test error 51.2 %); with Softplus units (cifar-beta-overfit's) it had not
 #: left chance after 10 epochs. β_used is β / 10 (eq. 3 scales β by the training-set size), as in
 #: cifar-beta-overfit.
-register(Experiment(
-    name="occluded-cifar-overfit",
-    reproduces="Fig. 4 (§8) where the network overfits: on 5,000 CIFAR-10 images occluded by MNIST digits, "
-               "without augmentation, the main-task error (D, N) and the nuisance head's error, vs β",
-    profiles={
+_occluded_experiment(
+    "occluded-cifar-overfit",
+    "Fig. 4 (§8) where the network overfits: on 5,000 CIFAR-10 images occluded by MNIST digits, without "
+    "augmentation, the main-task error (D, N) and the nuisance head's error, vs β",
+    {
         "quick": {**_BASE, **QUICK, "filter_fraction": 0.1, "betas": [0.0, 3.0], "seeds": [0], "head_epochs": 2,
                   "head_lr_drops": []},
-        "cpu": {**_BASE, **BUDGET, **OVERFIT, "betas": [0.0, 0.3, 1.0, 3.0], "seeds": [0, 1],
-                "head_epochs": 8, "head_lr_drops": [6]},
-        "gpu": {**_BASE, **BUDGET, **OVERFIT, "betas": [0.0, 0.3, 1.0, 3.0], "seeds": [0, 1],
-                "head_epochs": 8, "head_lr_drops": [6]},
+        "cpu": {**_BASE, **BUDGET, **OVERFIT, **_HEAD, "betas": [0.0, 0.3, 1.0, 3.0], "seeds": [0, 1]},
+        "gpu": {**_BASE, **BUDGET, **OVERFIT, **_HEAD, "betas": [0.0, 0.3, 1.0, 3.0], "seeds": [0, 1]},
         "full": {**_BASE, **PAPER, "filter_fraction": 1.0, "betas": [0.0, 0.1, 0.3, 1.0, 3.0],
                  "seeds": [0, 1, 2], "head_epochs": 30, "head_lr_drops": [20]},
-    },
-    trials=lambda config: grid(config, beta="betas", seed="seeds"),
-    run_trial=_occluded_trial, data=_identity, grid=("betas", "seeds"), combine=_combine, format_version=2,
-))
+    })
 declare_baseline("occluded-cifar-overfit", 0.55, "main task at β = 0", smallest="beta",
                  why="as occluded-cifar, on a tenth of the images: at ≤ 55 % (chance 90 %) the main task is learned")
 
