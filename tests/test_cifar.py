@@ -307,3 +307,9 @@ def test_overfitting_by_beta_reads_the_gap_at_the_smallest_beta_and_the_best_bet
     assert summary["gap"] == pytest.approx(40.5 - 10.0) and summary["test"][3.0] == pytest.approx(45.5)
     worse = [dict(r, test_error=r["test_error"] + 0.1) if r["beta"] else r for r in rows]
     assert experiments.overfitting_by_beta({"rows": worse})["best"] == 0.0
+    run = {"name": "cifar-beta-overfit", "config": {"n_train": 5000, "augment": "none", "epochs": 30}, "rows": rows}
+    said = experiments.overfitting_finding(run)
+    assert said.startswith("(cifar-beta-overfit: 5,000 images, no flips, 30 epochs, 2 seeds)")
+    assert "10.0 % against 40.5 % test error: a gap of 30.5 points" in said and "The least error is at β = 0.3: 36.5 %" in said
+    assert "at the largest β, 3, the test error is 45.5 % and the clean training error 40.0 %" in said
+    assert "No β above 0 errs less than β = 0" in experiments.overfitting_finding(dict(run, rows=worse))

@@ -42,3 +42,21 @@ def test_committed_result_matches_the_current_code(path: Path, real_data_root):
         f"rerun `python -m ibcore run {name} --profile cpu --output results/{path.name}`")
     for field in ("commit", "ibcore_version", "torch_version", "device", "seconds"):
         assert field in result["provenance"]
+
+
+def test_the_probe_rows_taken_from_committed_results_match_them():
+    """book/deviations.md shows results/overfitting-probes.csv (issue 26 item 2); a row whose source is a
+    committed result's trial must give that trial's epochs, clean training error and test error."""
+    import csv
+    import re
+
+    rows = list(csv.DictReader(open(experiments.RESULTS_DIR / "overfitting-probes.csv", encoding="utf-8")))
+    cited = [row for row in rows if row["source"].startswith("results/")]
+    assert len(rows) >= 8 and len(cited) >= 2
+    for row in cited:
+        path, beta, seed = re.fullmatch(r"(results/[\w-]+\.json), β = ([\d.]+), seed (\d+)", row["source"]).groups()
+        result = json.loads((experiments.RESULTS_DIR.parent / path).read_text())
+        trial = next(r for r in result["rows"] if r["beta"] == float(beta) and r["seed"] == int(seed))
+        assert int(row["epochs"]) == trial["epochs"], row["source"]
+        assert float(row["clean train error (%)"]) == round(100 * trial["clean_train_error"], 1), row["source"]
+        assert float(row["test error (%)"]) == round(100 * trial["test_error"], 1), row["source"]

@@ -23,7 +23,7 @@ from ibcore.experiments.registry import (PROFILES, REGISTRY, RESULTS_DIR, Config
                                          committed, compute_trial, get, names, register, run, sweep_trials)
 from ibcore.experiments.common import RECIPE_KEYS, SUMMARY_COLUMNS, beta_used, summary_table
 from ibcore.experiments import mnist, cifar, occluded, pixelcnn, priors, vae, cluttered  # noqa: E402,F401  (register the experiments)
-from ibcore.experiments.cifar import beta_table, filters_table, overfitting_by_beta
+from ibcore.experiments.cifar import beta_table, filters_table, overfitting_by_beta, overfitting_finding
 from ibcore.experiments.cluttered import localisation_table
 from ibcore.experiments.occluded import occlusion_table
 from ibcore.experiments.mnist import PAPER_WIDTHS
@@ -31,6 +31,6 @@ from ibcore.experiments.vae import BETAS, BINARIZE_THRESHOLD, binarized_mnist
 
 __all__ = ["PROFILES", "REGISTRY", "RESULTS_DIR", "Config", "Experiment", "TrialRun", "committed",
            "compute_trial", "get", "names", "register", "run", "sweep_trials", "RECIPE_KEYS",
-           "SUMMARY_COLUMNS", "beta_used", "summary_table", "localisation_table", "filters_table", "beta_table", "overfitting_by_beta",
+           "SUMMARY_COLUMNS", "beta_used", "summary_table", "localisation_table", "filters_table", "beta_table", "overfitting_by_beta", "overfitting_finding",
            "occlusion_table", "PAPER_WIDTHS", "BETAS",
            "BINARIZE_THRESHOLD", "binarized_mnist"]

@@ -292,3 +292,20 @@ def overfitting_by_beta(result) -> dict:
     return {"test": test, "clean": clean, "smallest": betas[0], "gap": test[betas[0]] - clean[betas[0]],
             "best": min(test, key=test.get)}
 
+
+def overfitting_finding(result) -> str:
+    """The sentence chapters 15 and 16 quote on a β sweep run where β = 0 overfits (Fig. 4's main task,
+    Fig. 5's error), from :func:`overfitting_by_beta`: the run's data and seeds, the smallest β's clean
+    training and test error and their gap, the β that errs least, and the largest β's errors."""
+    o, config = overfitting_by_beta(result), result["config"]
+    n = len({row.get("seed", 0) for row in result["rows"]})
+    first, low, last = o["smallest"], o["best"], max(o["test"])
+    flips = "flips" if config.get("augment", "flip") != "none" else "no flips"
+    reading = (f"No β above {first:g} errs less than β = {first:g}" if low == first else
+               f"The least error is at β = {low:g}: {o['test'][low]:.1f} % against {o['test'][first]:.1f} % at β = {first:g}")
+    return (f"({result['name']}: {config['n_train']:,} images, {flips}, {config['epochs']} epochs, {n} "
+            f"seed{'s' * (n > 1)}), the clean training error at β = {first:g} is {o['clean'][first]:.1f} % against "
+            f"{o['test'][first]:.1f} % test error: a gap of {o['gap']:.1f} points, overfitting a regulariser could "
+            f"prevent. {reading}; at the largest β, {last:g}, the test error is {o['test'][last]:.1f} % and the "
+            f"clean training error {o['clean'][last]:.1f} %.")
+
