@@ -312,4 +312,8 @@ def test_overfitting_by_beta_reads_the_gap_at_the_smallest_beta_and_the_best_bet
     assert said.startswith("(cifar-beta-overfit: 5,000 images, no flips, 30 epochs, 2 seeds)")
     assert "10.0 % against 40.5 % test error: a gap of 30.5 points" in said and "The least error is at β = 0.3: 36.5 %" in said
     assert "at the largest β, 3, the test error is 45.5 % and the clean training error 40.0 %" in said
-    assert "No β above 0 errs less than β = 0" in experiments.overfitting_finding(dict(run, rows=worse))
+    falling = [dict(r, test_error=0.35) if r["beta"] == 3.0 else r for r in rows]
+    assert "gap narrows" not in experiments.overfitting_finding(dict(run, rows=falling))  # the test error falls
+    closing = experiments.overfitting_finding(dict(run, rows=worse))
+    assert "No β above 0 errs less than β = 0" in closing
+    assert "The gap narrows to 15.5 points at β = 3 because the training error rises" in closing

@@ -307,5 +307,15 @@ def overfitting_finding(result) -> str:
             f"seed{'s' * (n > 1)}), the clean training error at β = {first:g} is {o['clean'][first]:.1f} % against "
             f"{o['test'][first]:.1f} % test error: a gap of {o['gap']:.1f} points, overfitting a regulariser could "
             f"prevent. {reading}; at the largest β, {last:g}, the test error is {o['test'][last]:.1f} % and the "
-            f"clean training error {o['clean'][last]:.1f} %.")
+            f"clean training error {o['clean'][last]:.1f} %." + _how_the_gap_closes(o, first, last))
+
+
+def _how_the_gap_closes(o: dict, first: float, last: float) -> str:
+    """" The gap narrows to … because the training error rises …": said only where the gap at the largest β
+    is smaller than at the smallest and the test error has not fallen (less overfitting, no better test error)."""
+    gap = o["test"][last] - o["clean"][last]
+    if gap >= o["gap"] or o["test"][last] < o["test"][first]:
+        return ""
+    return (f" The gap narrows to {gap:.1f} points at β = {last:g} because the training error rises; the test error "
+            f"does not fall.")
 
