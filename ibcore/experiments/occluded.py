@@ -117,6 +117,9 @@ def _combine(config: Config, rows: list[dict]) -> dict:
 _BASE = dict(RECIPE, activation="relu", data_seed=0, examples=4, head_width=64, head_lr=0.05)
 #: The nuisance head's schedule in the cpu and gpu profiles.
 _HEAD = dict(head_epochs=8, head_lr_drops=[6])
+#: Both sweeps' pipeline check: one epoch, two β, a head trained for two epochs.
+_QUICK = {**_BASE, **QUICK, "filter_fraction": 0.1, "betas": [0.0, 3.0], "seeds": [0], "head_epochs": 2,
+          "head_lr_drops": []}
 
 
 def _occluded_experiment(name: str, reproduces: str, profiles: dict) -> None:
@@ -132,8 +135,7 @@ _occluded_experiment(
     "Fig. 4 (§8): on CIFAR-10 occluded by MNIST digits, the main-task error (noise off D, "
     "noise on N) and the error of a head reading the occluding digit from the noisy representation, vs β",
     {
-        "quick": {**_BASE, **QUICK, "filter_fraction": 0.1, "betas": [0.0, 3.0], "seeds": [0], "head_epochs": 2,
-                  "head_lr_drops": []},
+        "quick": _QUICK,
         # All 50,000 training images occluded (the digits from the MNIST mirror's 22,699 training
         # digits; the test images from its 10,000 test digits), 25 % of the filters, the budget-aware
         # recipe for 5 epochs; 5 β × 2 seeds at ~120-150 trial-seconds an epoch (Information Dropout at 25 %
@@ -162,8 +164,7 @@ _occluded_experiment(
     "Fig. 4 (§8) where the network overfits: on 5,000 CIFAR-10 images occluded by MNIST digits, without "
     "augmentation, the main-task error (D, N) and the nuisance head's error, vs β",
     {
-        "quick": {**_BASE, **QUICK, "filter_fraction": 0.1, "betas": [0.0, 3.0], "seeds": [0], "head_epochs": 2,
-                  "head_lr_drops": []},
+        "quick": _QUICK,
         "cpu": {**_BASE, **BUDGET, **OVERFIT, **_HEAD, "betas": [0.0, 0.3, 1.0, 3.0], "seeds": [0, 1]},
         "gpu": {**_BASE, **BUDGET, **OVERFIT, **_HEAD, "betas": [0.0, 0.3, 1.0, 3.0], "seeds": [0, 1]},
         "full": {**_BASE, **PAPER, "filter_fraction": 1.0, "betas": [0.0, 0.1, 0.3, 1.0, 3.0],
