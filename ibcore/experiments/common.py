@@ -1,7 +1,7 @@
 """What the experiment families share: the training recipe, β at reduced scale, MNIST, tables."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from ibcore.experiments.registry import Config, TrialRun
 from ibcore.train.recipe import RECIPE_KEYS, Recipe, beta_used  # noqa: F401  (the recipe's one home)
@@ -64,6 +64,25 @@ def grid(config: Config, **axes: str) -> list[dict]:
 
     names = list(axes)
     return [dict(zip(names, values)) for values in product(*(config[axes[n]] for n in names))]
+
+
+#: The config keys of :func:`with_repeats` (grid keys, so that adding repeats keeps the first trials' ids).
+REPEAT_KEYS = ("repeat_seeds",)
+
+
+def with_repeats(trials: list[dict], config: Config, chosen: Callable[[dict], bool]) -> list[dict]:
+    """``trials`` at the profile's ``seed``, then the ``chosen`` ones again at each seed of
+    ``repeat_seeds`` (the settings gain ``seed``): seeds where a comparison needs its spread, without
+    re-running the sweep's other trials, and with the first trials' ids (and cached rows) unchanged."""
+    seeds = config.get("repeat_seeds", [])
+    if config["seed"] in seeds:
+        raise ValueError(f"repeat_seeds {seeds!r} must not repeat the profile's seed {config['seed']}")
+    return trials + [dict(t, seed=seed) for seed in seeds for t in trials if chosen(t)]
+
+
+def trial_config(config: Config, settings: Mapping[str, Any]) -> Config:
+    """The config a trial trains with: the profile's, at the trial's own seed where it has one."""
+    return dict(config, seed=settings.get("seed", config["seed"]))
 
 
 def seed_table(records: list[dict], by: list[str], sd_of: tuple[str, ...] = ()):
