@@ -309,9 +309,12 @@ def test_overfitting_by_beta_reads_the_gap_at_the_smallest_beta_and_the_best_bet
     assert experiments.overfitting_by_beta({"rows": worse})["best"] == 0.0
     run = {"name": "cifar-beta-overfit", "config": {"n_train": 5000, "augment": "none", "epochs": 30}, "rows": rows}
     said = experiments.overfitting_finding(run)
-    assert said.startswith("(cifar-beta-overfit: 5,000 images, no flips, 30 epochs, 2 seeds)")
-    assert "10.0 % against 40.5 % test error: a gap of 30.5 points" in said and "The least error is at β = 0.3: 36.5 %" in said
-    assert "at the largest β, 3, the test error is 45.5 % and the clean training error 40.0 %" in said
+    assert said.startswith("(cifar-beta-overfit: 5,000 images, no flips, 30 epochs, 2 seeds; test errors mean ± sd")
+    assert "10.0 % against 40.5 ± 0.7 % test error: a gap of 30.5 points" in said
+    assert "The least error is at β = 0.3: 36.5 ± 0.7 %" in said
+    assert "at the largest β, 3, the test error is 45.5 ± 0.7 % and the clean training error 40.0 %" in said
+    one_seed = experiments.overfitting_finding(dict(run, rows=[r for r in rows if r["seed"] == 0]))
+    assert "1 seed)" in one_seed and "±" not in one_seed and "10.0 % against 40.0 % test error" in one_seed
     falling = [dict(r, test_error=0.35) if r["beta"] == 3.0 else r for r in rows]
     assert "gap narrows" not in experiments.overfitting_finding(dict(run, rows=falling))  # the test error falls
     closing = experiments.overfitting_finding(dict(run, rows=worse))

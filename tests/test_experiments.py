@@ -200,3 +200,35 @@ def test_summary_table_keeps_each_filter_fraction_apart():
     table = experiments.summary_table({"rows": rows})
     assert table.loc[("none", 0.1), "test_error_pct"] == pytest.approx(30.0)
     assert table.loc[("binary", 0.1), "seeds"] == 2 and len(table) == 4
+
+
+@pytest.mark.parametrize("name", ["pixelcnn-bottleneck", "cluttered-mnist"])
+def test_repeat_seeds_add_trials_and_keep_the_first_trials_ids(name):
+    """Issue 26: seeds added where a comparison needs its spread re-run only the chosen trials, at their own
+    seed, and leave the ids (so the cached rows) of the trials run before them unchanged."""
+    from ibcore.experiments.registry import sweep_trials
+
+    experiment = experiments.get(name)
+    config = experiment.config("cpu")
+    before = dict(config, repeat_seeds=[])
+    first = sweep_trials(experiment, before, {})
+    now = sweep_trials(experiment, config, {})
+    assert [t.id for t in now[:len(first)]] == [t.id for t in first]
+    repeats = [t.settings for t in now[len(first):]]
+    assert repeats and {r["seed"] for r in repeats} == set(config["repeat_seeds"])
+    assert all({k: v for k, v in r.items() if k != "seed"} in [t.settings for t in first] for r in repeats)
+    assert len({t.id for t in now}) == len(now)
+
+
+def test_with_repeats_refuses_the_profiles_own_seed_and_a_model_outside_the_sweep():
+    from ibcore.experiments.common import trial_config, with_repeats
+
+    trials = [dict(beta=0.0), dict(beta=1.0)]
+    assert with_repeats(trials, {"seed": 0, "repeat_seeds": [1, 2]}, lambda t: t["beta"] > 0) == [
+        *trials, dict(beta=1.0, seed=1), dict(beta=1.0, seed=2)]
+    assert trial_config({"seed": 0, "lr": 1}, dict(beta=1.0, seed=2)) == {"seed": 2, "lr": 1}
+    assert trial_config({"seed": 0}, dict(beta=1.0)) == {"seed": 0}
+    with pytest.raises(ValueError, match="must not repeat"):
+        with_repeats(trials, {"seed": 0, "repeat_seeds": [0]}, lambda t: True)
+    with pytest.raises(ValueError, match="must be among"):
+        experiments.get("cluttered-mnist").config("cpu", {"repeat_betas": [0.7]})

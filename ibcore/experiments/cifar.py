@@ -10,6 +10,7 @@ recipe :data:`BUDGET` (``book/deviations.md``).
 """
 from __future__ import annotations
 
+import math
 import statistics
 from functools import lru_cache
 
@@ -284,13 +285,15 @@ def overfitting_by_beta(result) -> dict:
     """What a cifar-beta result says about overfitting (Fig. 5's "the error first improves"), means over
     seeds in percent: ``test`` and ``clean`` (the clean training error) per β, the ``smallest`` β, its
     ``gap`` (test − clean training error: the overfitting there is to prevent) and the β of the lowest
-    mean test error, ``best``. Needs rows that record ``clean_train_error``."""
+    mean test error, ``best``; ``test_sd``, the test error's standard deviation over seeds (nan for one
+    seed). Needs rows that record ``clean_train_error``."""
     betas = sorted({row["beta"] for row in result["rows"]})
-    mean = lambda metric, beta: 100 * statistics.fmean(r[metric] for r in result["rows"] if r["beta"] == beta)
-    test = {beta: mean("test_error", beta) for beta in betas}
-    clean = {beta: mean("clean_train_error", beta) for beta in betas}
-    return {"test": test, "clean": clean, "smallest": betas[0], "gap": test[betas[0]] - clean[betas[0]],
-            "best": min(test, key=test.get)}
+    of = lambda metric, beta: [100 * r[metric] for r in result["rows"] if r["beta"] == beta]
+    test = {beta: statistics.fmean(of("test_error", beta)) for beta in betas}
+    clean = {beta: statistics.fmean(of("clean_train_error", beta)) for beta in betas}
+    sd = {beta: statistics.stdev(v) if len(v := of("test_error", beta)) > 1 else math.nan for beta in betas}
+    return {"test": test, "clean": clean, "test_sd": sd, "smallest": betas[0],
+            "gap": test[betas[0]] - clean[betas[0]], "best": min(test, key=test.get)}
 
 
 def overfitting_finding(result) -> str:
@@ -301,12 +304,14 @@ def overfitting_finding(result) -> str:
     n = len({row.get("seed", 0) for row in result["rows"]})
     first, low, last = o["smallest"], o["best"], max(o["test"])
     flips = "flips" if config.get("augment", "flip") != "none" else "no flips"
+    test = lambda beta: f"{o['test'][beta]:.1f}" + (f" ± {o['test_sd'][beta]:.1f}" if n > 1 else "") + " %"
     reading = (f"No β above {first:g} errs less than β = {first:g}" if low == first else
-               f"The least error is at β = {low:g}: {o['test'][low]:.1f} % against {o['test'][first]:.1f} % at β = {first:g}")
+               f"The least error is at β = {low:g}: {test(low)} against {test(first)} at β = {first:g}")
     return (f"({result['name']}: {config['n_train']:,} images, {flips}, {config['epochs']} epochs, {n} "
-            f"seed{'s' * (n > 1)}), the clean training error at β = {first:g} is {o['clean'][first]:.1f} % against "
-            f"{o['test'][first]:.1f} % test error: a gap of {o['gap']:.1f} points, overfitting a regulariser could "
-            f"prevent. {reading}; at the largest β, {last:g}, the test error is {o['test'][last]:.1f} % and the "
+            f"seed{'s' * (n > 1)}{'; test errors mean ± sd over seeds' * (n > 1)}), the clean training error at "
+            f"β = {first:g} is {o['clean'][first]:.1f} % against {test(first)} test error: a gap of {o['gap']:.1f} "
+            f"points, overfitting a regulariser could prevent. {reading}; at the largest β, {last:g}, the test "
+            f"error is {test(last)} and the "
             f"clean training error {o['clean'][last]:.1f} %." + _how_the_gap_closes(o, first, last))
 
 
