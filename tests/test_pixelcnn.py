@@ -345,6 +345,39 @@ def test_tradeoff_figure_and_frames():
     plt.close("all")
 
 
+def test_a_repeated_model_is_one_row_one_point_and_one_frame_at_its_mean():
+    """Issue 26: seeds of the models on each side's best trade-off: the table and the trade-off plot show each
+    model once, at its mean over seeds (−ELBO sd beside it), the seeds as small points, a frame per strength."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    result = synthetic_result()
+    for row in result["rows"]:
+        row["seed"] = 0
+    repeat = dict(result["rows"][2], seed=1, test_nelbo_bpd=0.23, test_kl_bpd=0.03)   # GD p 0.1 again
+    result["rows"].append(repeat)
+    models = experiments.pixelcnn.by_model(result)
+    assert [(m["bottleneck"], m["seeds"]) for m in models] == [("none", 1), ("gaussian", 1), ("gaussian", 2),
+                                                              ("variational", 1)]
+    assert models[2]["test_nelbo_bpd"] == pytest.approx(0.22) and models[2]["test_kl_bpd"] == pytest.approx(0.02)
+    assert models[2]["test_nelbo_bpd_sd"] == pytest.approx(0.01 * math.sqrt(2)) and models[1]["test_nelbo_bpd_sd"] is None
+    table = plots.pixelcnn_table(result)
+    assert len(table) == 4 and table["seeds"].tolist() == [1, 1, 2, 1]
+    assert table["−ELBO sd (bits/dim)"].isna().tolist() == [True, True, False, True]
+    assert "seeds" not in plots.pixelcnn_table(synthetic_result())          # one seed: no seed columns
+    ax = plots.plot_tradeoff(result).axes[0]
+    gd = next(line for line in ax.lines if line.get_label().startswith(plots.BOTTLENECK_LABELS["gaussian"]))
+    assert list(gd.get_xdata()) == pytest.approx([0.02, 0.05]) and "mean over seeds" in gd.get_label()
+    small = [line for line in ax.lines if line.get_markersize() == 3]
+    assert sorted(x for line in small for x in line.get_xdata()) == pytest.approx([0.01, 0.03])
+    frames = plots.pixelcnn_frames(result, "gaussian")
+    assert sorted(frames) == [0.0, 0.1, 0.9]
+    assert "seed 0" in frames[0.1]._suptitle.get_text()
+    plt.close("all")
+
+
 def _tradeoff_result(gd, vb, none_kl=0.5):
     """A pixelcnn-bottleneck result from (VAE KL bits/dim, −ELBO bits/dim) points."""
     rows = [dict(bottleneck="none", test_kl=none_kl, test_kl_bpd=none_kl / 543.4, test_nelbo_bpd=0.2)]

@@ -116,6 +116,27 @@ def test_localisation_plot_draws_what_the_result_has(new, n_legend):
     plt.close(fig)
 
 
+def test_a_repeated_beta_is_one_row_and_one_point_at_its_mean_over_seeds():
+    """Issue 26: cluttered-mnist repeats β = 0 and the largest β at a second seed: the table, the localisation
+    plot and the numbers the chapter quotes read each β once, at the mean over its seeds."""
+    result = cluttered_result()
+    for row in result["rows"]:
+        row["seed"] = 0
+    better = {k: (v + 0.2 if k in ("argmax_in_box", "mass_ratio") else v) for k, v in NEW_SCORE.items()}
+    result["rows"].append(dict(result["rows"][1], seed=1, test_error=0.2, localisation=[better] * 4,
+                               clean_train_error=0.05))
+    means = experiments.cluttered.by_beta(result)
+    assert [(r["beta"], r["seeds"]) for r in means] == [(0.0, 1), (0.5, 2)]
+    assert means[1]["test_error"] == pytest.approx(0.15) and "clean_train_error" not in means[1]
+    assert means[1]["localisation"][1]["mass_ratio"] == pytest.approx(NEW_SCORE["mass_ratio"] + 0.1)
+    assert means[1]["maps"] is result["rows"][1]["maps"]                      # the first seed's maps
+    table = experiments.localisation_table(result)
+    assert table["seeds"].tolist() == [1] * 4 + [2] * 4 and len(table) == 8
+    fig = plots.plot_localisation(result)
+    assert all(list(line.get_xdata()) == [0.0, 0.5] for line in fig.axes[0].lines if len(line.get_xdata()) > 1)
+    plt.close(fig)
+
+
 def mnist_result(widths=(512,), profile: str = "cpu") -> dict:
     """An mnist-mlp / width-sweep-like result: 4 kinds × widths × 2 seeds, 3 epochs."""
     rows = [dict(dropout=kind, width=w, hidden=[w] * 3, seed=seed, epochs=3, test_error=0.02 + 0.01 * k / w,

@@ -77,7 +77,26 @@ def test_the_chapter_glues_the_fronts_numbers_and_the_common_kl_in_words():
     assert numbers["gd-models"] == 4 and numbers["gd-front"] == 1 and numbers["gd-off-front"] == 3
     assert numbers["vb-front"] == numbers["vb-models"] == 5 and numbers["gd-beaten"] == 3
     assert numbers["equal-kl-gap"] == pytest.approx(0.0015, abs=1e-4) and numbers["equal-kl-gd-better"] == 100
-    assert texts == {"equal-kl-span": "a single VAE KL, 6.05 nats"}
+    assert texts == {"equal-kl-span": "a single VAE KL, 6.05 nats", "equal-kl-gaps": "+0.0015 (seed 0)"}
+    assert numbers["seeds"] == numbers["equal-kl-seeds"] == 1 and "equal-kl-gap-sd" not in numbers
     apart = result(gd={0.5: (0.5, 0.2)}, vb={0.1: (3.0, 0.19)})    # no common KL: no gap, no span
     numbers, texts = claims.tradeoff_prose(apart)
-    assert "equal-kl-gap" not in numbers and texts == {}
+    assert "equal-kl-gap" not in numbers and "equal-kl-seeds" not in numbers and texts == {}
+
+
+def test_repeated_seeds_compare_their_own_models_and_the_first_seed_gives_the_sweeps_counts():
+    """Issue 26: seeds 1 and 2 repeat each side's best trade-off only (p 0.5, 0.7; β 0.01, 0.03): each seed
+    is compared on its own fronts, the counts of models and fronts are the first seed's whole sweep."""
+    repeated = result()
+    for seed, shift in ((1, 0.001), (2, -0.002)):
+        repeated["rows"] += [dict(r, seed=seed, test_nelbo_bpd=r["test_nelbo_bpd"] + shift * (r["bottleneck"] == "gaussian"))
+                             for r in result()["rows"] if r.get("p") in (0.5, 0.7) or r.get("beta") in (0.01, 0.03)]
+    by_seed = claims.tradeoff_by_seed(repeated)
+    assert list(by_seed) == [0, 1, 2] and by_seed[1]["fronts"]["variational"] == [
+        pytest.approx((VB[b][0] / NATS_PER_BPD, VB[b][1])) for b in (0.01, 0.03)]
+    numbers, texts = claims.tradeoff_prose(repeated)
+    assert numbers["gd-models"] == 4 and numbers["vb-models"] == 5 and numbers["seeds"] == 3
+    gaps = [by_seed[s]["gap_bpd"] for s in (0, 1, 2)]
+    assert gaps[1] == pytest.approx(gaps[0] - 0.001) and gaps[2] == pytest.approx(gaps[0] + 0.002)
+    assert numbers["equal-kl-seeds"] == 3 and numbers["equal-kl-gap-mean"] == pytest.approx(sum(gaps) / 3)
+    assert numbers["equal-kl-gap-sd"] > 0 and texts["equal-kl-gaps"].count("(seed") == 3

@@ -11,8 +11,8 @@ comparison, so a reader looking for why a figure got its verdict opens this one 
 from ibcore.claims.verdicts import MEANINGS, VERDICTS
 from ibcore.claims.papers import CLAIMS as PAPER_CLAIMS, Claim, cifar_claims, paper_comparison, trained_regimes
 from ibcore.claims.tables import ClaimsTable, claims_table, scorecard
-from ibcore.claims.tradeoff import pareto_front, tradeoff_comparison, tradeoff_prose
+from ibcore.claims.tradeoff import pareto_front, tradeoff_by_seed, tradeoff_comparison, tradeoff_prose
 
 __all__ = ["MEANINGS", "VERDICTS", "PAPER_CLAIMS", "Claim", "cifar_claims", "paper_comparison", "trained_regimes",
            "ClaimsTable", "claims_table", "scorecard", "pareto_front", "tradeoff_comparison",
-           "tradeoff_prose"]
+           "tradeoff_by_seed", "tradeoff_prose"]

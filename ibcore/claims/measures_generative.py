@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Mapping
 
 from ibcore.claims.measures import Finding, Rows, by, ends, sample
-from ibcore.claims.tradeoff import tradeoff_comparison
+from ibcore.claims.tradeoff import tradeoff_by_seed
 from ibcore.claims.verdicts import NOT_SHOWN, PARTLY, POINTS_AGAINST, Sample, differ, paired, similar, trend, weakest
 
 
@@ -39,13 +39,6 @@ def similar_elbo(result: Mapping) -> Finding:
                    (gaussian.n, information.n))
 
 
-def _seeds(rows: Rows) -> dict[int, list[Mapping]]:
-    runs: dict[int, list[Mapping]] = {}
-    for row in rows:
-        runs.setdefault(int(row.get("seed", 0)), []).append(row)
-    return runs
-
-
 def _nats_per_bpd(rows: Rows) -> float | None:
     """The factor from bits/dim to nats per image of a result's VAE KL (D · ln 2), read off its rows."""
     ratios = [r["test_kl"] / r["test_kl_bpd"] for r in rows if r.get("test_kl_bpd")]
@@ -59,8 +52,7 @@ def gaussian_dropout_better(result: Mapping) -> Finding:
     :func:`~ibcore.claims.tradeoff.tradeoff_comparison` over the KL range both fronts cover, one per
     seed (:func:`~ibcore.claims.verdicts.paired`, so one seed is partly or points against); where the
     fronts cover no common KL, the points that beat the other side's on both axes."""
-    seeds = _seeds(result["rows"])
-    found = [tradeoff_comparison({"rows": rows}) for rows in seeds.values()]
+    found = list(tradeoff_by_seed(result).values())
     off = [f"GD p {', '.join(f'{v:g}' for v in sorted({p for f in found for p in f['gd_off_front']}))}",
            f"VB β {', '.join(f'{v:g}' for v in sorted({b for f in found for b in f['vb_off_front']}))}"]
     off = [o for o in off if not o.endswith(" ")]

@@ -84,20 +84,32 @@ def tradeoff_comparison(result: dict, n_grid: int = 101) -> dict:
                 max_kl_nats=max(r["test_kl"] for r in models["gaussian"] + models["variational"]))
 
 
+def tradeoff_by_seed(result: dict) -> dict[int, dict]:
+    """:func:`tradeoff_comparison` once per seed of ``result``, lowest seed first: each seed's models form
+    their own fronts (a seed that repeats only some models compares those)."""
+    seeds: dict[int, list] = {}
+    for row in result["rows"]:
+        seeds.setdefault(int(row.get("seed", 0)), []).append(row)
+    return {seed: tradeoff_comparison({"rows": seeds[seed]}) for seed in sorted(seeds)}
+
+
 def tradeoff_prose(result: dict) -> tuple[dict[str, float], dict[str, str]]:
     """The numbers and words chapter 21 glues about Fig. 2 (keys without the chapter's prefix), from
-    :func:`tradeoff_comparison` of ``result``: the no-bottleneck and largest VAE KL (nats), the
-    models beaten across the sides, each side's models and those on its front, and where the fronts
-    share a VAE KL the gap there (bits/dim), the share of it where Gaussian dropout is ahead (%) and
-    ``equal-kl-span``, the common KL in words ("a single VAE KL, 6.05 nats" or a range)."""
-    comparison = tradeoff_comparison(result)
-    fronts = comparison["fronts"]
+    :func:`tradeoff_by_seed`. The first seed's whole sweep gives the no-bottleneck and largest VAE KL
+    (nats), the models beaten across the sides, each side's models and those on its front, and where
+    the fronts share a VAE KL the gap there (bits/dim), the share of it where Gaussian dropout is ahead
+    (%) and ``equal-kl-span``, the common KL in words ("a single VAE KL, 6.05 nats" or a range). Over
+    every seed whose fronts share a KL: ``equal-kl-seeds``, the gap's mean and sd (``equal-kl-gap-mean``,
+    ``-sd``) and ``equal-kl-gaps``, each seed's gap in words."""
+    by_seed = tradeoff_by_seed(result)
+    first = min(by_seed)
+    comparison, fronts = by_seed[first], by_seed[first]["fronts"]
     numbers = {"none-kl": comparison["none_kl_nats"], "max-kl": comparison["max_kl_nats"],
                "gd-beaten": len(comparison["gd_dominated"]), "vb-beaten": len(comparison["vb_dominated"]),
                "gd-models": len(fronts["gaussian"]) + len(comparison["gd_off_front"]),
                "gd-front": len(fronts["gaussian"]), "gd-off-front": len(comparison["gd_off_front"]),
                "vb-models": len(fronts["variational"]) + len(comparison["vb_off_front"]),
-               "vb-front": len(fronts["variational"])}
+               "vb-front": len(fronts["variational"]), "seeds": len(by_seed)}
     texts = {}
     if comparison["gap_bpd"] is not None:
         low, high = comparison["kl_range_bpd"]
@@ -106,4 +118,12 @@ def tradeoff_prose(result: dict) -> tuple[dict[str, float], dict[str, str]]:
         texts["equal-kl-span"] = (f"a single VAE KL, {low * nats:.2f} nats" if high == low
                                   else f"the VAE-KL range {low * nats:.2f}–{high * nats:.2f} nats")
         numbers.update({"equal-kl-gap": comparison["gap_bpd"], "equal-kl-gd-better": 100 * comparison["gd_better_share"]})
+    gaps = {seed: c["gap_bpd"] for seed, c in by_seed.items() if c["gap_bpd"] is not None}
+    if gaps:
+        import statistics
+
+        numbers.update({"equal-kl-seeds": len(gaps), "equal-kl-gap-mean": statistics.fmean(gaps.values())})
+        if len(gaps) > 1:
+            numbers["equal-kl-gap-sd"] = statistics.stdev(gaps.values())
+        texts["equal-kl-gaps"] = ", ".join(f"{gap:+.4f} (seed {seed})" for seed, gap in gaps.items()).replace("-", "−")
     return {k: v for k, v in numbers.items() if v is not None}, texts

@@ -106,16 +106,46 @@ declare_baseline("cluttered-mnist", 0.10, "the smallest β", smallest="beta",
                  why="at ≤ 10 % the network finds the digit among the 21 distractors (chance 90 %)")
 
 
+def by_beta(result: Mapping[str, Any]) -> list[dict]:
+    """One row per β of a cluttered-mnist result, in the order trained: the first seed's row (its maps)
+    with ``seeds``, their number, and the mean over seeds of the errors and of every localisation score
+    of the KL maps and of the ink baseline, per layer (a number only some seeds record is dropped)."""
+    import statistics
+
+    groups: dict[float, list[dict]] = {}
+    for row in result["rows"]:
+        groups.setdefault(row["beta"], []).append(row)
+
+    def mean_scores(rows: list[dict], key: str) -> list[dict] | None:
+        if not all(key in r for r in rows):
+            return None
+        return [{name: statistics.fmean(r[key][k][name] for r in rows) for name in rows[0][key][k]}
+                for k in range(len(rows[0][key]))]
+
+    merged = []
+    for rows in groups.values():
+        errors = {k: statistics.fmean(r[k] for r in rows) for k in ("test_error", "train_error", "clean_train_error")
+                  if all(k in r for r in rows)}
+        scores = {k: mean_scores(rows, k) for k in ("localisation", "ink_localisation")}
+        first = {k: v for k, v in rows[0].items() if k != "clean_train_error"}
+        merged.append({**first, **errors, **{k: v for k, v in scores.items() if v is not None}, "seeds": len(rows)})
+    return merged
+
+
 def localisation_table(result: Mapping[str, Any]):
     """A pandas DataFrame of a cluttered-mnist result: test error and localisation per β and layer,
-    beside chance and the ink-density baseline (with and without the border margin where present)."""
+    beside chance and the ink-density baseline (with and without the border margin where present);
+    means over seeds (:func:`by_beta`), with their number where some β has several."""
     import pandas as pd
 
     records = []
-    for row in result["rows"]:
+    rows = by_beta(result)
+    seeded = any(row["seeds"] > 1 for row in rows)
+    for row in rows:
         inks = row.get("ink_localisation") or [None] * len(row["localisation"])
         for k, (size, score, ink) in enumerate(zip(row["map_sizes"], row["localisation"], inks)):
             record = {"β (paper)": row["beta"], "layer": f"{k + 1} ({size}×{size})",
+                      **({"seeds": row["seeds"]} if seeded else {}),
                       "test error (%)": 100 * row["test_error"],
                       "argmax in box (%)": 100 * score["argmax_in_box"],
                       "chance (%)": 100 * score["argmax_chance"], "mass ratio": score["mass_ratio"]}

@@ -11,6 +11,7 @@ lists every departure.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any, Mapping
 
 from ibcore import cache
 from ibcore.experiments.common import EXECUTION, REPEAT_KEYS, fit_trial, trial_config, with_repeats
@@ -137,6 +138,26 @@ def _pixelcnn_trial(config: Config, settings: dict, run: TrialRun) -> dict:
 
 SUMMARY_KEYS = ("bottleneck", "p", "beta", "epochs", "test_nelbo_bpd", "test_nll_bpd", "test_kl_bpd", "test_kl",
                 "train_bottleneck_kl", "seconds", "sample_seconds")
+
+
+#: The numbers :func:`by_model` averages over seeds.
+MODEL_NUMBERS = ("test_nelbo_bpd", "test_nll_bpd", "test_kl_bpd", "test_kl", "train_bottleneck_kl")
+
+
+def by_model(result: Mapping[str, Any]) -> list[dict]:
+    """One record per model of a pixelcnn-bottleneck result (its bottleneck and p or β), in the order
+    the sweep first trains them: ``seeds``, the mean over seeds of each of :data:`MODEL_NUMBERS` and
+    the standard deviations ``test_nelbo_bpd_sd`` and ``test_kl_sd`` (None on one seed)."""
+    import statistics
+
+    models: dict[tuple, list[dict]] = {}
+    for row in result["rows"]:
+        models.setdefault((row["bottleneck"], row.get("p"), row.get("beta")), []).append(row)
+    sd = lambda rows, key: statistics.stdev(r[key] for r in rows) if len(rows) > 1 else None
+    return [dict(bottleneck=kind, p=p, beta=beta, seeds=len(rows),
+                 **{key: statistics.fmean(r[key] for r in rows) for key in MODEL_NUMBERS},
+                 test_nelbo_bpd_sd=sd(rows, "test_nelbo_bpd"), test_kl_sd=sd(rows, "test_kl"))
+            for (kind, p, beta), rows in models.items()]
 
 
 def _combine(config: Config, rows: list[dict]) -> dict:

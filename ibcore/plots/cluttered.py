@@ -186,9 +186,12 @@ def plot_localisation(result: Mapping) -> plt.Figure:
     in the box (1 = chance). Beside the KL map (blue): the ink baseline (brown, the
     input's own brightness pooled to the same grid; ``ink_localisation`` of the rows or
     of the result) and chance (grey). Dashed: the same with the cells within the
-    border margin left out. Older results without ink or margin scores plot what they have.
+    border margin left out. Older results without ink or margin scores plot what they have. A β with
+    several seeds is drawn at their mean.
     """
-    rows = sorted(result.get("rows") or [], key=lambda r: r["beta"])
+    from ibcore.experiments.cluttered import by_beta
+
+    rows = sorted(by_beta(result) if result.get("rows") else [], key=lambda r: r["beta"])  # means over seeds
     if not rows:
         raise ValueError("the result has no rows to plot")
     if "ink_localisation" in result and not any("ink_localisation" in r for r in rows):

@@ -21,9 +21,18 @@ STRENGTH = {"gaussian": ("p", "p"), "variational": ("beta", "β")}
 
 
 def _rows(result: Mapping, kind: str) -> list[dict]:
-    """The rows of one bottleneck kind, weakest first."""
+    """The rows of one bottleneck kind, weakest first (a model's seeds in the order trained)."""
     rows = [r for r in result["rows"] if r["bottleneck"] == kind]
     return sorted(rows, key=lambda r: r[STRENGTH[kind][0]]) if kind in STRENGTH else rows
+
+
+def _models(result: Mapping, kind: str) -> list[dict]:
+    """The models of one bottleneck kind, weakest first, each averaged over its seeds
+    (:func:`ibcore.experiments.pixelcnn.by_model`)."""
+    from ibcore.experiments.pixelcnn import by_model
+
+    models = [m for m in by_model(result) if m["bottleneck"] == kind]
+    return sorted(models, key=lambda m: m[STRENGTH[kind][0]]) if kind in STRENGTH else models
 
 
 def _strength(row: Mapping) -> str:
@@ -34,15 +43,23 @@ def _strength(row: Mapping) -> str:
 
 
 def pixelcnn_table(result: Mapping):
-    """A pandas DataFrame of a pixelcnn-bottleneck result: per model, the test −ELBO, its
+    """A pandas DataFrame of a pixelcnn-bottleneck result, a row per model: the test −ELBO, its
     reconstruction part and the VAE KL in bits/dim, the VAE KL in nats per image and Σ_j KL_j of
-    the variational bottleneck (last training epoch, nats per image)."""
+    the variational bottleneck (last training epoch, nats per image); where a model has several
+    seeds, their number and the means, with the −ELBO's sd over seeds beside it."""
     import pandas as pd
 
-    records = [{"bottleneck": BOTTLENECK_LABELS[r["bottleneck"]], "strength": _strength(r),
-                "test −ELBO (bits/dim)": r["test_nelbo_bpd"], "−log p(x|z) (bits/dim)": r["test_nll_bpd"],
-                "VAE KL (bits/dim)": r["test_kl_bpd"], "VAE KL (nats)": r["test_kl"],
-                "Σ_j KL_j (nats, train)": r["train_bottleneck_kl"]} for r in result["rows"]]
+    from ibcore.experiments.pixelcnn import by_model
+
+    models = by_model(result)
+    seeded = any(m["seeds"] > 1 for m in models)
+    records = [{"bottleneck": BOTTLENECK_LABELS[m["bottleneck"]], "strength": _strength(m),
+                **({"seeds": m["seeds"]} if seeded else {}),
+                "test −ELBO (bits/dim)": m["test_nelbo_bpd"],
+                **({"−ELBO sd (bits/dim)": m["test_nelbo_bpd_sd"]} if seeded else {}),
+                "−log p(x|z) (bits/dim)": m["test_nll_bpd"],
+                "VAE KL (bits/dim)": m["test_kl_bpd"], "VAE KL (nats)": m["test_kl"],
+                "Σ_j KL_j (nats, train)": m["train_bottleneck_kl"]} for m in models]
     return pd.DataFrame(records).round(4)
 
 
@@ -129,9 +146,13 @@ def _draw_tradeoff(ax: plt.Axes, result: Mapping, highlight: Mapping | None) -> 
     styles = {kind: dict(color=dropout_style(kind).colour, marker=dropout_style(kind).marker,
                          ls=dropout_style(kind).linestyle) for kind in ("gaussian", "variational")}
     for kind, style in styles.items():
-        rows = _rows(result, kind)
+        rows = _models(result, kind)
         kl, nelbo = [r["test_kl_bpd"] for r in rows], [r["test_nelbo_bpd"] for r in rows]
-        ax.plot(kl, nelbo, label=BOTTLENECK_LABELS[kind], **style)
+        ax.plot(kl, nelbo, label=BOTTLENECK_LABELS[kind] + (" (mean over seeds)" * _repeated(result)), **style)
+        if _repeated(result):  # each seed of a repeated model, small, around its mean
+            seeds = [r for r in _rows(result, kind) if sum(_same_model(r, o) for o in _rows(result, kind)) > 1]
+            ax.plot([r["test_kl_bpd"] for r in seeds], [r["test_nelbo_bpd"] for r in seeds], linestyle="none",
+                    marker=style["marker"], markersize=3, color=style["color"], alpha=0.5)
         for row, x, y in zip(rows, kl, nelbo):
             ax.annotate(_strength(row).split(" = ")[1], (x, y), textcoords="offset points", xytext=(4, 4),
                         fontsize=SMALLEST, color=style["color"], gid=POINT_LABEL,
@@ -147,10 +168,20 @@ def _draw_tradeoff(ax: plt.Axes, result: Mapping, highlight: Mapping | None) -> 
     ax.legend(fontsize=SMALLEST)
 
 
+def _same_model(a: Mapping, b: Mapping) -> bool:
+    return (a["bottleneck"], a.get("p"), a.get("beta")) == (b["bottleneck"], b.get("p"), b.get("beta"))
+
+
+def _repeated(result: Mapping) -> bool:
+    """Whether some model of the result was trained at more than one seed."""
+    return len({int(r.get("seed", 0)) for r in result["rows"]}) > 1
+
+
 def plot_tradeoff(result: Mapping) -> plt.Figure:
     """Fig. 2: test −ELBO against the VAE's KL, both in bits/dim, a curve per bottleneck over its
     strength (p or β, written at each point) and the no-bottleneck model as a star. Lower is
-    a better fit; further right, more information in the latents."""
+    a better fit; further right, more information in the latents. A model with several seeds is
+    drawn at its mean, its seeds as small points around it."""
     use_style()
     fig, ax = plt.subplots(figsize=figsize(4.4))
     _draw_tradeoff(ax, result, None)
@@ -177,7 +208,7 @@ def _find(result: Mapping, kind: str, value: float) -> dict:
     if not rows:
         values = [r[STRENGTH[kind][0]] for r in _rows(result, kind)] if kind in STRENGTH else []
         raise ValueError(f"no {kind} run with strength {value!r}; strengths: {values}")
-    return rows[0]
+    return rows[0]  # a repeated model's first seed, the one the whole sweep was trained at
 
 
 def plot_pixelcnn_frame(result: Mapping, kind: str, value: float) -> plt.Figure:
@@ -199,9 +230,11 @@ def plot_pixelcnn_frame(result: Mapping, kind: str, value: float) -> plt.Figure:
             ax.grid(False)
             if s == 0:
                 ax.set_ylabel(f"z{d + 1}", rotation=0, ha="right", va="center", fontsize=SMALLEST)
-    fig.suptitle(f"{BOTTLENECK_LABELS[row['bottleneck']]}, {_strength(row)}: samples, each row from one z "
+    seed = f", seed {row.get('seed', 0)}" * _repeated(result)
+    fig.suptitle(f"{BOTTLENECK_LABELS[row['bottleneck']]}, {_strength(row)}{seed}: samples, each row from one z "
                  f"(left); test −ELBO vs VAE KL (right)", fontsize="medium")
-    _draw_tradeoff(fig.add_subplot(right), result, row)
+    model = next(m for m in _models(result, row["bottleneck"]) if _same_model(m, row))  # circled at its mean
+    _draw_tradeoff(fig.add_subplot(right), result, model)
     add_provenance(fig, result_provenance(result), wrap=True)
     fig.subplots_adjust(left=0.04, right=0.98, bottom=provenance_margin(fig, 0.5), top=0.9)
     return separate_point_labels(fig.axes[-1])
@@ -213,7 +246,7 @@ def pixelcnn_frames(result: Mapping, kind: str) -> dict[float, plt.Figure]:
     if kind not in STRENGTH:
         raise ValueError(f"kind must be one of {', '.join(STRENGTH)}, got {kind!r}")
     key = STRENGTH[kind][0]
-    values = [0.0] * bool(_rows(result, "none")) + [float(r[key]) for r in _rows(result, kind)]
+    values = [0.0] * bool(_rows(result, "none")) + [float(r[key]) for r in _models(result, kind)]
     return {value: plot_pixelcnn_frame(result, kind, value) for value in values}
 
 
