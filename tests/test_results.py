@@ -14,7 +14,6 @@ EXPECTED = ("mnist-mlp", "mnist-width-sweep", "activation-priors", "vae-elbo", "
 #: An entry here is a to-do (issue 9: the faithful Cluttered MNIST rerun), not a pass.
 PENDING_RERUN: dict[str, str] = {
     "pixelcnn-bottleneck": "issue 26: each side's best trade-off at seeds 1 and 2 (repeat_seeds) is running",
-    "cluttered-mnist": "issue 26: beta 0 and 0.5 at seed 1 (repeat_seeds) is queued",
 }
 
 
