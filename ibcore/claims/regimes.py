@@ -58,6 +58,7 @@ RULES: Mapping[str, Compared] = {
     "occluded-cifar-overfit": _by_design("as occluded-cifar"),
     "occluded-cifar": _by_design("β sets the errors by design (Fig. 4's claims); every β trains the baseline's epochs"),
     "cluttered-mnist": _by_design("β sets the error by design; every β trains the baseline's epochs"),
+    "cluttered-mnist-seeds": _by_design("as cluttered-mnist"),
     "vae-elbo": Compared("the baseline's limit for both latents"),
     "vae-elbo-k1": Compared("the baseline's limit for both latents"),
     "vae-beta": _by_design("β sets the ELBO by design (eq. 7's trade-off), the training budget is the baseline's"),

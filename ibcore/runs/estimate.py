@@ -118,7 +118,7 @@ WORKLOADS: dict[str, Callable[[Config, dict], list[Work]]] = {
     "mnist-mlp": _mlp, "mnist-width-sweep": _mlp, "activation-priors": _priors,
     "cifar-activation-priors": _cifar_priors, "cifar-filters": _filters, "cifar-filters-seeds": _filters,
     "cifar-beta": _beta, "cifar-beta-overfit": _beta,
-    "occluded-cifar": _occluded, "occluded-cifar-overfit": _occluded, "cluttered-mnist": _cluttered, "vae-elbo": _vae, "vae-elbo-k1": _vae, "vae-beta": _vae,
+    "occluded-cifar": _occluded, "occluded-cifar-overfit": _occluded, "cluttered-mnist": _cluttered, "cluttered-mnist-seeds": _cluttered, "vae-elbo": _vae, "vae-elbo-k1": _vae, "vae-beta": _vae,
     "pixelcnn-bottleneck": _pixelcnn,
 }
 _SETUP = {"cifar-filters": "cifar", "cifar-filters-seeds": "cifar", "cifar-beta": "cifar", "cifar-beta-overfit": "cifar", "cifar-activation-priors": "cifar",
@@ -168,7 +168,7 @@ def _sources_text(figures: list[Figure]) -> str:
 
 def _extra_seconds(name: str, kind: str, config: Config) -> tuple[float, str | None]:
     """Seconds a trial spends outside its epochs that the estimate counts, and their source."""
-    if name == "cluttered-mnist":
+    if name.startswith("cluttered-mnist"):
         return ((config["n_train"] + config["n_test"]) * CLUTTERED_SECONDS_PER_IMAGE,
                 "generating Cluttered MNIST: 0.95 s per 2,000 images, measured on one thread of the 2-core CPU")
     if name == "pixelcnn-bottleneck":
