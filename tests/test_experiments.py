@@ -230,5 +230,8 @@ def test_with_repeats_refuses_the_profiles_own_seed_and_a_model_outside_the_swee
     assert trial_config({"seed": 0}, dict(beta=1.0)) == {"seed": 0}
     with pytest.raises(ValueError, match="must not repeat"):
         with_repeats(trials, {"seed": 0, "repeat_seeds": [0]}, lambda t: True)
-    with pytest.raises(ValueError, match="must be among"):
-        experiments.get("pixelcnn-bottleneck").config("cpu", {"repeat_betas": [0.7]})
+    # a sweep overridden to fewer models repeats those it still has
+    narrow = experiments.get("pixelcnn-bottleneck").config("cpu", {"ps": [0.5], "betas": [0.03]})
+    assert [t for t in experiments.get("pixelcnn-bottleneck").trials(narrow) if "seed" in t] == [
+        dict(bottleneck="gaussian", p=0.5, seed=1), dict(bottleneck="variational", beta=0.03, seed=1),
+        dict(bottleneck="gaussian", p=0.5, seed=2), dict(bottleneck="variational", beta=0.03, seed=2)]

@@ -13,7 +13,6 @@ EXPECTED = ("mnist-mlp", "mnist-width-sweep", "activation-priors", "vae-elbo", "
 #: Committed results known to predate the current code, with why; each one's chapter says so.
 #: An entry here is a to-do (issue 9: the faithful Cluttered MNIST rerun), not a pass.
 PENDING_RERUN: dict[str, str] = {
-    "pixelcnn-bottleneck": "issue 26: each side's best trade-off at seeds 1 and 2 (repeat_seeds) is running",
 }
 
 

@@ -100,3 +100,5 @@ def test_repeated_seeds_compare_their_own_models_and_the_first_seed_gives_the_sw
     assert gaps[1] == pytest.approx(gaps[0] - 0.001) and gaps[2] == pytest.approx(gaps[0] + 0.002)
     assert numbers["equal-kl-seeds"] == 3 and numbers["equal-kl-gap-mean"] == pytest.approx(sum(gaps) / 3)
     assert numbers["equal-kl-gap-sd"] > 0 and texts["equal-kl-gaps"].count("(seed") == 3
+    low, high = (float(v.replace("−", "-")) for v in texts["equal-kl-interval"].split("[")[1].rstrip("]").split(", "))
+    assert low < numbers["equal-kl-gap-mean"] < high

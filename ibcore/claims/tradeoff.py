@@ -100,7 +100,8 @@ def tradeoff_prose(result: dict) -> tuple[dict[str, float], dict[str, str]]:
     the fronts share a VAE KL the gap there (bits/dim), the share of it where Gaussian dropout is ahead
     (%) and ``equal-kl-span``, the common KL in words ("a single VAE KL, 6.05 nats" or a range). Over
     every seed whose fronts share a KL: ``equal-kl-seeds``, the gap's mean and sd (``equal-kl-gap-mean``,
-    ``-sd``) and ``equal-kl-gaps``, each seed's gap in words."""
+    ``-sd``), ``equal-kl-gaps``, each seed's gap in words, and ``equal-kl-interval``, the mean with its
+    95 % t interval over the seeds (the interval the verdict reads)."""
     by_seed = tradeoff_by_seed(result)
     first = min(by_seed)
     comparison, fronts = by_seed[first], by_seed[first]["fronts"]
@@ -124,6 +125,9 @@ def tradeoff_prose(result: dict) -> tuple[dict[str, float], dict[str, str]]:
 
         numbers.update({"equal-kl-seeds": len(gaps), "equal-kl-gap-mean": statistics.fmean(gaps.values())})
         if len(gaps) > 1:
+            from ibcore.claims.verdicts import Sample, mean_interval
+
             numbers["equal-kl-gap-sd"] = statistics.stdev(gaps.values())
+            texts["equal-kl-interval"] = mean_interval(Sample.of(list(gaps.values()))).text(4)
         texts["equal-kl-gaps"] = ", ".join(f"{gap:+.4f} (seed {seed})" for seed, gap in gaps.items()).replace("-", "−")
     return {k: v for k, v in numbers.items() if v is not None}, texts
