@@ -142,6 +142,11 @@ SUMMARY_KEYS = ("bottleneck", "p", "beta", "epochs", "test_nelbo_bpd", "test_nll
 MODEL_NUMBERS = ("test_nelbo_bpd", "test_nll_bpd", "test_kl_bpd", "test_kl", "train_bottleneck_kl")
 
 
+def model_key(row: Mapping[str, Any]) -> tuple:
+    """What names a model of a pixelcnn-bottleneck result across its seeds: its bottleneck and p or β."""
+    return row["bottleneck"], row.get("p"), row.get("beta")
+
+
 def by_model(result: Mapping[str, Any]) -> list[dict]:
     """One record per model of a pixelcnn-bottleneck result (its bottleneck and p or β), in the order
     the sweep first trains them: ``seeds``, the mean over seeds of each of :data:`MODEL_NUMBERS` and
@@ -150,7 +155,7 @@ def by_model(result: Mapping[str, Any]) -> list[dict]:
 
     models: dict[tuple, list[dict]] = {}
     for row in result["rows"]:
-        models.setdefault((row["bottleneck"], row.get("p"), row.get("beta")), []).append(row)
+        models.setdefault(model_key(row), []).append(row)
     sd = lambda rows, key: statistics.stdev(r[key] for r in rows) if len(rows) > 1 else None
     return [dict(bottleneck=kind, p=p, beta=beta, seeds=len(rows),
                  **{key: statistics.fmean(r[key] for r in rows) for key in MODEL_NUMBERS},
@@ -179,7 +184,8 @@ _QUICK = dict(_RECIPE, dataset="binarized-mnist", n_train=640, n_test=200, epoch
 # β = 0.03, its KL rising with β): β down to 0.003 and p between 0.5 and 0.9 so that they can overlap.
 # The rate warms up over 5 % of the steps and decays linearly to 0 (the budget-aware schedule).
 # Issue 26: each side's best trade-off in the committed run (p 0.5 and 0.7, β 0.01 and 0.03) trains again
-# at seeds 1 and 2, 8 more trials of ~520 s: ~10,400 trial-seconds in all, ~87 min at --jobs 2.
+# at seeds 1 and 2, 8 more trials of 600-635 s (one thread, the other core busy): 10,196 trial-seconds in
+# all, ~85 min at --jobs 2.
 _CPU = dict(_RECIPE, dataset="binarized-mnist", n_train=0, n_test=5000, epochs=3, lr=1e-3, lr_drops=[],
             schedule="linear", warmup=0.05, batch_size=32,
             vae_width=32, vae_blocks=1, latent_channels=16, u_channels=16, pixelcnn_channels=16,

@@ -150,7 +150,10 @@ def _draw_tradeoff(ax: plt.Axes, result: Mapping, highlight: Mapping | None) -> 
         kl, nelbo = [r["test_kl_bpd"] for r in rows], [r["test_nelbo_bpd"] for r in rows]
         ax.plot(kl, nelbo, label=BOTTLENECK_LABELS[kind] + (" (mean over seeds)" * _repeated(result)), **style)
         if _repeated(result):  # each seed of a repeated model, small, around its mean
-            seeds = [r for r in _rows(result, kind) if sum(_same_model(r, o) for o in _rows(result, kind)) > 1]
+            from ibcore.experiments.pixelcnn import model_key
+
+            repeated = {model_key(m) for m in rows if m["seeds"] > 1}
+            seeds = [r for r in _rows(result, kind) if model_key(r) in repeated]
             ax.plot([r["test_kl_bpd"] for r in seeds], [r["test_nelbo_bpd"] for r in seeds], linestyle="none",
                     marker=style["marker"], markersize=3, color=style["color"], alpha=0.5)
         for row, x, y in zip(rows, kl, nelbo):
@@ -166,10 +169,6 @@ def _draw_tradeoff(ax: plt.Axes, result: Mapping, highlight: Mapping | None) -> 
     ax.set(xlabel="VAE KL (bits/dim)", ylabel="test −ELBO (bits/dim)")
     ax.xaxis.set_major_locator(MaxNLocator(5))
     ax.legend(fontsize=SMALLEST)
-
-
-def _same_model(a: Mapping, b: Mapping) -> bool:
-    return (a["bottleneck"], a.get("p"), a.get("beta")) == (b["bottleneck"], b.get("p"), b.get("beta"))
 
 
 def _repeated(result: Mapping) -> bool:
@@ -233,7 +232,9 @@ def plot_pixelcnn_frame(result: Mapping, kind: str, value: float) -> plt.Figure:
     seed = f", seed {row.get('seed', 0)}" * _repeated(result)
     fig.suptitle(f"{BOTTLENECK_LABELS[row['bottleneck']]}, {_strength(row)}{seed}: samples, each row from one z "
                  f"(left); test −ELBO vs VAE KL (right)", fontsize="medium")
-    model = next(m for m in _models(result, row["bottleneck"]) if _same_model(m, row))  # circled at its mean
+    from ibcore.experiments.pixelcnn import model_key
+
+    model = next(m for m in _models(result, row["bottleneck"]) if model_key(m) == model_key(row))  # at its mean
     _draw_tradeoff(fig.add_subplot(right), result, model)
     add_provenance(fig, result_provenance(result), wrap=True)
     fig.subplots_adjust(left=0.04, right=0.98, bottom=provenance_margin(fig, 0.5), top=0.9)
