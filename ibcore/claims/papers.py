@@ -92,9 +92,11 @@ CLAIMS: tuple[Claim, ...] = (
     Claim(ACHILLE, "Table I", "k = 1", "Gaussian and Information latents: a similar test ELBO (latent 256; the "
           "paper's 300 epochs)", "13-vae-information-dropout", _COMMITTED, "vae-elbo-k1", g.similar_elbo,
           where={"k": 1}),
-    *(Claim(ACHILLE, "Table I", f"k = {k}", f"Gaussian and Information latents: a similar test ELBO "
-            f"(latent {256 * k}; 50 of the 300 epochs)", "13-vae-information-dropout", _COMMITTED, "vae-elbo",
-            g.similar_elbo, where={"k": k}) for k in (2, 3)),
+    Claim(ACHILLE, "Table I", "k = 2", "Gaussian and Information latents: a similar test ELBO (latent 512; the "
+          "paper's drops, 150 of its 300 epochs)", "13-vae-information-dropout", _COMMITTED, "vae-elbo-k2",
+          g.similar_elbo, where={"k": 2}),
+    Claim(ACHILLE, "Table I", "k = 3", "Gaussian and Information latents: a similar test ELBO (latent 768; 50 of "
+          "the 300 epochs)", "13-vae-information-dropout", _COMMITTED, "vae-elbo", g.similar_elbo, where={"k": 3}),
     Claim(ACHILLE, "eq. 7", "", "β trades the KL (information in z) against reconstruction",
           "13-vae-information-dropout", ("trade-off",), "vae-beta", g.kl_trades_reconstruction),
     Claim(ACHILLE, "Prop. 1, 4", "", "a factorised prior, minimised over, charges I(x; z) + TC(z)",

@@ -61,6 +61,7 @@ RULES: Mapping[str, Compared] = {
     "cluttered-mnist-seeds": _by_design("as cluttered-mnist"),
     "vae-elbo": Compared("the baseline's limit for both latents"),
     "vae-elbo-k1": Compared("the baseline's limit for both latents"),
+    "vae-elbo-k2": Compared("the baseline's limit for both latents"),
     "vae-beta": _by_design("β sets the ELBO by design (eq. 7's trade-off), the training budget is the baseline's"),
     "pixelcnn-bottleneck": _by_design("the bottleneck's strength sets the −ELBO by design (the distortion of Fig. 2's "
                                       "trade-off); every model trains the baseline's steps"),

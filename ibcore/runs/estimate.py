@@ -118,7 +118,7 @@ WORKLOADS: dict[str, Callable[[Config, dict], list[Work]]] = {
     "mnist-mlp": _mlp, "mnist-width-sweep": _mlp, "activation-priors": _priors,
     "cifar-activation-priors": _cifar_priors, "cifar-filters": _filters, "cifar-filters-seeds": _filters,
     "cifar-beta": _beta, "cifar-beta-overfit": _beta,
-    "occluded-cifar": _occluded, "occluded-cifar-overfit": _occluded, "cluttered-mnist": _cluttered, "cluttered-mnist-seeds": _cluttered, "vae-elbo": _vae, "vae-elbo-k1": _vae, "vae-beta": _vae,
+    "occluded-cifar": _occluded, "occluded-cifar-overfit": _occluded, "cluttered-mnist": _cluttered, "cluttered-mnist-seeds": _cluttered, "vae-elbo": _vae, "vae-elbo-k1": _vae, "vae-elbo-k2": _vae, "vae-beta": _vae,
     "pixelcnn-bottleneck": _pixelcnn,
 }
 _SETUP = {"cifar-filters": "cifar", "cifar-filters-seeds": "cifar", "cifar-beta": "cifar", "cifar-beta-overfit": "cifar", "cifar-activation-priors": "cifar",
