@@ -138,6 +138,19 @@ def test_table_i_rows_appear_for_every_k_a_result_holds():
     assert [papers.judge(c, {"rows": rows}).verdict for c in table_i] == [REPRODUCED] * 3
 
 
+def test_the_elbo_gap_by_epoch_averages_seeds_and_stops_at_the_shortest_history():
+    from ibcore.claims.measures_generative import elbo_gap_by_epoch
+
+    def row(latent: str, curve: list[float]) -> dict:
+        return dict(latent=latent, history={"test_nelbo": curve})
+
+    result = {"rows": [row("gaussian", [100.0, 90.0, 88.0]), row("gaussian", [102.0, 92.0]),
+                       row("information", [104.0, 95.0, 93.0]), row("information", [106.0, 97.0, 95.0])]}
+    assert elbo_gap_by_epoch(result) == pytest.approx([4.0, 5.0])
+    with pytest.raises(ValueError, match="both latents"):
+        elbo_gap_by_epoch({"rows": result["rows"][:2]})
+
+
 def beta_result(tc: list[float], tc_off: list[float] | None, seeds: int = 3, dims: int | None = None) -> dict:
     rows = []
     for beta, t, off in zip((0.3, 1.0, 3.0, 10.0), tc, tc_off or tc):

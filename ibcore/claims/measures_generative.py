@@ -39,6 +39,20 @@ def similar_elbo(result: Mapping) -> Finding:
                    (gaussian.n, information.n))
 
 
+def elbo_gap_by_epoch(result: Mapping) -> list[float]:
+    """Table I's gap after each epoch: the Information latent's test −ELBO minus the Gaussian latent's
+    (nats; > 0: the Information latent behind), each the mean over seeds of the rows' per-epoch test
+    −ELBO; as long as the shortest history. How far a schedule cut short is from its end: at k = 1,
+    the gap at epoch 150 against epoch 300."""
+    curves = {kind: [r["history"]["test_nelbo"] for r in result["rows"] if r["latent"] == kind]
+              for kind in ("gaussian", "information")}
+    if not curves["gaussian"] or not curves["information"]:
+        raise ValueError("elbo_gap_by_epoch needs rows of both latents, gaussian and information")
+    epochs = min(len(c) for rows in curves.values() for c in rows)
+    mean = {kind: [sum(c[e] for c in rows) / len(rows) for e in range(epochs)] for kind, rows in curves.items()}
+    return [i - g for i, g in zip(mean["information"], mean["gaussian"])]
+
+
 def _nats_per_bpd(rows: Rows) -> float | None:
     """The factor from bits/dim to nats per image of a result's VAE KL (D · ln 2), read off its rows."""
     ratios = [r["test_kl"] / r["test_kl_bpd"] for r in rows if r.get("test_kl_bpd")]

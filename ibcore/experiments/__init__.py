@@ -27,10 +27,10 @@ from ibcore.experiments.cifar import beta_table, filters_table, overfitting_by_b
 from ibcore.experiments.cluttered import localisation_table
 from ibcore.experiments.occluded import occlusion_table
 from ibcore.experiments.mnist import PAPER_WIDTHS
-from ibcore.experiments.vae import BETAS, BINARIZE_THRESHOLD, binarized_mnist
+from ibcore.experiments.vae import BETAS, BINARIZE_THRESHOLD, binarized_mnist, latent_table
 
 __all__ = ["PROFILES", "REGISTRY", "RESULTS_DIR", "Config", "Experiment", "TrialRun", "committed",
            "compute_trial", "get", "names", "register", "run", "sweep_trials", "RECIPE_KEYS",
            "SUMMARY_COLUMNS", "beta_used", "summary_table", "localisation_table", "filters_table", "beta_table", "overfitting_by_beta", "overfitting_finding",
            "occlusion_table", "PAPER_WIDTHS", "BETAS",
-           "BINARIZE_THRESHOLD", "binarized_mnist"]
+           "BINARIZE_THRESHOLD", "binarized_mnist", "latent_table"]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ibcore import cache
-from ibcore.experiments.common import EXECUTION, fit_trial, grid, mnist_split
+from ibcore.experiments.common import EXECUTION, fit_trial, grid, mnist_split, seed_table
 from ibcore.experiments.registry import Config, Experiment, TrialRun, declare_baseline, register
 
 #: Binarisation of MNIST for the Bernoulli decoder: a fixed threshold (deterministic).
@@ -96,6 +96,15 @@ def _combine(config: Config, rows: list[dict]) -> dict:
     return dict(rows=rows, summary=summary,
                 originals=cache.encode_array(x_test[:config["n_images"]].reshape(-1, 28, 28)))
 
+
+
+def latent_table(result: dict):
+    """Table I's reading of a vae-elbo result, one row per latent (and k, where it has several): the
+    seeds, the mean test ELBO, its standard deviation over seeds (``test_elbo sd``), and the mean of
+    the other numbers; plus ``seconds_per_epoch``, a trial's seconds over its epochs."""
+    records = [{**row, "seconds_per_epoch": row["seconds"] / row["epochs"]} for row in result["summary"]]
+    by = ["k", "latent"] if len({r.get("k") for r in records}) > 1 else ["latent"]
+    return seed_table(records, by, sd_of=("test_elbo",)).drop(columns=["beta", "epochs"], errors="ignore")
 
 # Optimiser and learning rate are not stated in the paper (Kingma & Welling used Adagrad); Adam 1e-3,
 # the default of the original code's task.py.
