@@ -429,3 +429,5 @@ def test_provenance_says_whether_the_epochs_are_the_papers():
     assert "15 of the paper's 80 epochs" in plots.provenance("cpu", epochs=15, paper_epochs=80)
     assert "3 epochs ·" in plots.provenance("quick", epochs=3, paper_epochs=80, seeds=1)  # a check, not a schedule
     assert plots.paper_epochs({"name": "vae-elbo-k1"}) == 300 and plots.paper_epochs({"name": "nope"}) is None
+    # every experiment's full profile is the paper's schedule, also where the cpu profile cuts it short
+    assert plots.paper_epochs({"name": "vae-elbo-k2"}) == 300 > experiments.get("vae-elbo-k2").config("cpu")["epochs"]
