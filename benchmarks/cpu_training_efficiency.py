@@ -16,7 +16,10 @@ Three measurements, each in this one run:
 3. **The cost of Information Dropout** (issue 26 item 4): its training step over the no-dropout step,
    channels_last as ``fit`` trains, with f and g computed by one convolution of stacked weights
    (``fused``, the layer's default) and by two (``unfused``, the layer before item 4), interleaved
-   over ``--ratio-rounds`` rounds; the median of the per-round ratios. Goal: fused ≤ 1.2×.
+   over ``--ratio-rounds`` rounds; the median of the per-round ratios. Goal: fused ≤ 1.2×. Beside
+   them, ``no tail``: the fused layer without its elementwise tail (no α, no KL formula, no noise; g's
+   output summed into the loss so that its convolution still trains), the part of the cost that is
+   the convolutions and the split; the rest of the fused ratio is the tail's.
 
 Usage: ``python benchmarks/cpu_training_efficiency.py [--threads 2] [--steps 6] [--fractions 0.1 0.25 1.0]
 [--only-ratio]``. Synthetic images (no data needed); run it on an otherwise idle machine.
@@ -26,6 +29,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+import types
 
 import torch
 from torch import nn
@@ -55,13 +59,25 @@ def matmul_gflops(size: int = 2048, repeats: int = 5) -> float:
     return 2 * size ** 3 / best / 1e9
 
 
+def _without_tail(layer: nn.Module, x: torch.Tensor, noisy: bool | None = None) -> torch.Tensor:
+    """An Information Dropout layer's forward with its elementwise tail cut: f's and g's fused
+    convolution, f's BatchNorm and activation; g's output summed as the "KL", so that it still trains."""
+    f_out, g_out = layer.branches(x)
+    layer.kl_map = g_out.sum(1)
+    layer.kl = layer.kl_map.flatten(1).sum(1)
+    return layer.act(layer.norm(f_out))
+
+
 def _model(fraction: float, dropout: str, channels_last: bool) -> nn.Module:
-    """All-CNN-32 as the cpu profiles build it; ``dropout="information-unfused"``: f and g as two convs."""
+    """All-CNN-32 as the cpu profiles build it; ``dropout="information-unfused"``: f and g as two convs;
+    ``"information-no-tail"``: fused, without the elementwise tail (:func:`_without_tail`)."""
     torch.manual_seed(0)
     kind = "information" if dropout.startswith("information") else dropout
     model = AllCNN32(filter_fraction=fraction, dropout=kind, activation="softplus", input_dropout=0.2)
     for layer in bottlenecks(model):
         layer.fused = dropout != "information-unfused"
+        if dropout == "information-no-tail":
+            layer.forward = types.MethodType(_without_tail, layer)
     return model.to(memory_format=torch.channels_last) if channels_last else model
 
 
@@ -131,7 +147,7 @@ def fit_epoch(fraction: float, train, test) -> float:
 def dropout_cost(fractions: list[float], steps: int, rounds: int) -> None:
     """Print the Information Dropout step over the no-dropout step, fused and unfused (section 3), beside the
     ratio of their FLOPs: g's convolution, as large as f's, sets a floor no fusion removes."""
-    variants = ("none", "information", "information-unfused")
+    variants = ("none", "information", "information-unfused", "information-no-tail")
     for fraction in fractions:
         seconds: dict[str, list[float]] = {v: [] for v in variants}
         gflop: dict[str, float] = {}
@@ -140,11 +156,10 @@ def dropout_cost(fractions: list[float], steps: int, rounds: int) -> None:
                 gflop[variant], step = step_rate(fraction, variant, True, steps, time.process_time)
                 seconds[variant].append(step)
         ratios = {v: [t / n for t, n in zip(seconds[v], seconds["none"])] for v in variants[1:]}
-        cells = [f"{v.replace('information', 'info')} {1000 * statistics.median(seconds[v]):.0f} ms"
-                 for v in variants]
+        names = {"information": "fused", "information-unfused": "unfused", "information-no-tail": "no tail"}
+        cells = [f"{names.get(v, v)} {1000 * statistics.median(seconds[v]):.0f} ms" for v in variants]
         print(f"{100 * fraction:>7.0f}% " + " · ".join(cells) + " · ratio to none: " + " · ".join(
-            f"{'fused' if v == 'information' else 'unfused'} {statistics.median(r):.2f}× "
-            f"[{min(r):.2f}–{max(r):.2f}]" for v, r in ratios.items())
+            f"{names[v]} {statistics.median(r):.2f}× [{min(r):.2f}–{max(r):.2f}]" for v, r in ratios.items())
             + f" · FLOPs {gflop['information'] / gflop['none']:.2f}× (g's convolution)", flush=True)
 
 
