@@ -151,6 +151,16 @@ def test_the_elbo_gap_by_epoch_averages_seeds_and_stops_at_the_shortest_history(
         elbo_gap_by_epoch({"rows": result["rows"][:2]})
 
 
+def test_the_elbo_gap_interval_is_gaussian_minus_information_with_welchs_interval():
+    from ibcore.claims.measures_generative import elbo_gap_interval
+
+    rows = [dict(latent=lat, seed=s, test_elbo=e) for lat, es in (("gaussian", (-86.0, -86.4)),
+                                                                   ("information", (-89.6, -90.2))) for s, e in enumerate(es)]
+    gap = elbo_gap_interval({"rows": rows})
+    assert gap.estimate == pytest.approx(3.7) and gap.low < 3.7 < gap.high
+    assert elbo_gap_interval({"rows": rows[:1] + rows[2:3]}).low is None  # one seed: the estimate alone
+
+
 def beta_result(tc: list[float], tc_off: list[float] | None, seeds: int = 3, dims: int | None = None) -> dict:
     rows = []
     for beta, t, off in zip((0.3, 1.0, 3.0, 10.0), tc, tc_off or tc):

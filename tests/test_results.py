@@ -7,7 +7,7 @@ import pytest
 from ibcore import cache, experiments
 
 RESULTS = sorted(experiments.RESULTS_DIR.glob("*-cpu.json"))
-EXPECTED = ("mnist-mlp", "mnist-width-sweep", "activation-priors", "vae-elbo", "vae-elbo-k1", "vae-beta", "cluttered-mnist", "cluttered-mnist-seeds",
+EXPECTED = ("mnist-mlp", "mnist-width-sweep", "activation-priors", "vae-elbo", "vae-elbo-k1", "vae-elbo-k2", "vae-beta", "cluttered-mnist", "cluttered-mnist-seeds",
             "cifar-filters-seeds", "cifar-beta-overfit", "occluded-cifar-overfit",
             "cifar-beta", "cifar-filters", "cifar-activation-priors", "occluded-cifar", "pixelcnn-bottleneck")
 #: Committed results known to predate the current code, with why; each one's chapter says so.

@@ -170,7 +170,8 @@ declare_baseline("vae-elbo-k1", -110.0, "the Gaussian latent", where={"latent": 
 #: 30 and 120) for 150 of its 300 epochs, two seeds per latent (issue 26: "k = 2 at the longest schedule that
 #: fits, 2 seeds"). An epoch at k = 2 takes 5.9-7.0 s at --jobs 2 (vae-elbo's cpu run: 295 s and 352 s for
 #: 50 epochs) and about twice that on one thread beside a busy core (vae-elbo-k1's cpu run was 1.5-2× its
-#: estimate), so the 4 trials take ~6,000 s of trial time: ~50 min at --jobs 2, ~100 min at --jobs 1. The
+#: estimate), so the 4 trials take ~6,000 s of trial time: ~50 min at --jobs 2, ~100 min at --jobs 1 (the
+#: committed run: 5,796 s, 1,189-1,645 s a trial, the Information latent's the slower). The
 #: 150 epochs after epoch 150 run at 1e-5: at k = 1 they moved the two latents' gap by under 0.1 nats
 #: (claims.vae_gap_by_epoch reads it from vae-elbo-k1's histories). The seed is the outer axis, so a run
 #: cut short still has both latents at seed 0.
