@@ -97,7 +97,6 @@ def _combine(config: Config, rows: list[dict]) -> dict:
                 originals=cache.encode_array(x_test[:config["n_images"]].reshape(-1, 28, 28)))
 
 
-
 def latent_table(result: dict):
     """Table I's reading of a vae-elbo result, one row per latent (and k, where it has several): the
     seeds, the mean test ELBO, its standard deviation over seeds (``test_elbo sd``), and the mean of
@@ -105,6 +104,7 @@ def latent_table(result: dict):
     records = [{**row, "seconds_per_epoch": row["seconds"] / row["epochs"]} for row in result["summary"]]
     by = ["k", "latent"] if len({r.get("k") for r in records}) > 1 else ["latent"]
     return seed_table(records, by, sd_of=("test_elbo",)).drop(columns=["beta", "epochs"], errors="ignore")
+
 
 # Optimiser and learning rate are not stated in the paper (Kingma & Welling used Adagrad); Adam 1e-3,
 # the default of the original code's task.py.
@@ -173,8 +173,8 @@ declare_baseline("vae-elbo-k1", -110.0, "the Gaussian latent", where={"latent": 
 #: estimate), so the 4 trials take ~6,000 s of trial time: ~50 min at --jobs 2, ~100 min at --jobs 1 (the
 #: committed run: 5,796 s, 1,189-1,645 s a trial, the Information latent's the slower). The
 #: 150 epochs after epoch 150 run at 1e-5: at k = 1 they moved the two latents' gap by under 0.1 nats
-#: (claims.vae_gap_by_epoch reads it from vae-elbo-k1's histories). The seed is the outer axis, so a run
-#: cut short still has both latents at seed 0.
+#: (claims.measures_generative.elbo_gap_by_epoch reads it from vae-elbo-k1's histories). The seed is the
+#: outer axis, so a run cut short still has both latents at seed 0.
 _TABLE_I_K2 = {**_ELBO, "ks": [2], "latents": ["gaussian", "information"], "betas": [1.0], "seeds": [0, 1],
                "epochs": 150, "lr_drops": [30, 120]}
 _vae_experiment(
